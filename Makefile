@@ -1,0 +1,51 @@
+# The README's commands. Each creates what it needs (.venv, packages) by itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+# Use the machine's PostgreSQL and Redis for tests when they answer; a
+# newcomer without them still gets a green run on SQLite.
+PG_UP := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo yes)
+REDIS_UP := $(shell redis-cli -h 127.0.0.1 ping 2>/dev/null | grep -q PONG && echo yes)
+TEST_ENV := $(if $(PG_UP),DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}) \
+	$(if $(REDIS_UP),TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15})
+
+.PHONY: run test check lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.run-installed
+
+## Run the service on the embedded default: SQLite, jobs in-process, demo data.
+run: $(VENV)/.run-installed
+	mkdir -p var
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## Run the tests (PostgreSQL and Redis are used when reachable).
+test: $(VENV)/.dev-installed
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+## Lint and migration drift: what CI checks besides the tests.
+check: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+lint: check
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/sync_ingest.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,51 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINICIAN = "clinician", "Clinician"
+    COORDINATOR = "coordinator", "Coordinator"
+
+
+class User(AbstractUser):
+    """A login. Staff roles belong to a clinic; a patient's clinic is on their Patient."""
+
+    role = models.CharField(max_length=16, choices=Role.choices, blank=True)
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_role_valid",
+                condition=models.Q(role__in=["", *Role.values]),
+            ),
+            # Clinicians and coordinators always belong to a clinic.
+            models.CheckConstraint(
+                name="staff_role_has_clinic",
+                condition=~models.Q(role__in=[Role.CLINICIAN, Role.COORDINATOR])
+                | models.Q(clinic__isnull=False),
+            ),
+        ]
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role == Role.CLINICIAN
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR

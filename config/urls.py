@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api.errors import api_aware_400, api_aware_403, api_aware_404, api_aware_500
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Anything else under /api/ is a JSON 404, even with DEBUG on.
+    re_path(r"^api/", api_aware_404),
+]
+
+handler400 = api_aware_400
+handler403 = api_aware_403
+handler404 = api_aware_404
+handler500 = api_aware_500
