@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from diary.models import ClinicThresholds, Flag, Patient, SymptomEntry, Treatment
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "clinic", "condition", "timezone", "created_at")
+    list_filter = ("clinic", "condition")
+    search_fields = ("display_name",)
+    filter_horizontal = ("care_team",)
+    readonly_fields = ("diary_version", "evaluation_requested_at", "user")
+
+
+class DiaryRecordAdmin(admin.ModelAdmin):
+    """Diary records are the patient's: staff may look, never edit here."""
+
+    list_filter = ("patient__clinic",)
+    list_select_related = ("patient",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SymptomEntry)
+class SymptomEntryAdmin(DiaryRecordAdmin):
+    list_display = ("patient", "recorded_at", "posture", "headache", "deleted_at")
+
+
+@admin.register(Treatment)
+class TreatmentAdmin(DiaryRecordAdmin):
+    list_display = ("patient", "performed_at", "kind", "approach", "levels", "deleted_at")
+
+
+@admin.register(Flag)
+class FlagAdmin(DiaryRecordAdmin):
+    list_display = ("patient", "kind", "status", "detected_at", "still_supported")
+    list_filter = ("kind", "status", "still_supported")
+
+
+@admin.register(ClinicThresholds)
+class ClinicThresholdsAdmin(admin.ModelAdmin):
+    """Overrides of the DOMAIN.md thresholds, e.g. {"relapse_min_score": 5}; validated on save."""
+
+    list_display = ("clinic", "overrides")

@@ -1,0 +1,397 @@
+"""Judge each treatment against the diary: relapse, no response, rebound pattern.
+
+Pure: the caller passes the entries, treatments, time zone, thresholds and
+"now" (`as_of`); nothing here reads a clock, a database or a file. The rules
+are DOMAIN.md "How the diary judges a treatment"; every number comes from
+`Thresholds`. Entries are facts: `as_of` only says whether the 72 hours of
+`no_response` have passed.
+
+Where DOMAIN.md leaves room, this module decides:
+- Durations are elapsed time (90 days = 2160 h, 72 h = 72 h), even across a DST
+  change; only "which local day" uses the patient's zone.
+- A rating at the very instant of a treatment belongs to its follow-up, never
+  to its baseline, so each rating is on exactly one side. The window is
+  [performed_at, next treatment or +90 days).
+- Baseline: the last 7 days if they hold at least 2 days with upright entries;
+  otherwise every such day of the last 30 (the recent ones included), if at
+  least 1; otherwise the absolute scale. Baselines may span an earlier
+  treatment's follow-up: they describe the state just before this treatment.
+- Improvement days are the local days from the treatment's day up to the local
+  day 7 days after it, each with upright entries.
+- No response looks only at entries logged by the 72 h mark (a day straddling
+  it counts its earlier part), so a later improvement does not undo it.
+- Proof time is the latest entry the proof rests on; for a rebound that can be
+  an upright entry of the same day, logged after the last lying one.
+"""
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from .day_scores import as_utc, as_zone, local_day, median, ratings_by_day, upright_day_scores
+from .records import (
+    LYING,
+    NO_RESPONSE,
+    REBOUND_PATTERN,
+    RELAPSE,
+    UPRIGHT_POSTURES,
+    Judgement,
+    Rating,
+    TreatmentEvent,
+)
+from .thresholds import Thresholds
+
+BASELINE_RECENT = "7_days"
+BASELINE_LOOK_BACK = "30_days"
+BASELINE_ABSOLUTE = "absolute"
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    value: float | None  # None: no baseline, judge on the absolute scale
+    method: str
+    look_back_days: float | None
+    days: dict[date, float]
+
+
+@dataclass(frozen=True, slots=True)
+class _FollowUp:
+    """One treatment's follow-up window and what was logged in it."""
+
+    treatment: TreatmentEvent
+    start: datetime
+    end: datetime
+    zone: tzinfo
+    thresholds: Thresholds
+    baseline: Baseline
+    ratings: list[Rating]  # in [start, end), time order
+
+    @property
+    def upright(self) -> list[Rating]:
+        return [r for r in self.ratings if r.posture in UPRIGHT_POSTURES]
+
+    def day(self, rating: Rating) -> date:
+        return local_day(rating.recorded_at, self.zone)
+
+    def improvement_target(self) -> float:
+        """The highest upright day score that counts as improved."""
+        th, value = self.thresholds, self.baseline.value
+        if value is None:
+            return th.absolute_improved_max
+        return min(value * th.improvement_ratio, value - th.improvement_min_drop)
+
+    def relapse_threshold(self, best: float) -> float:
+        """Upright ratings at or above this, after an improvement, count towards a relapse."""
+        th, value = self.thresholds, self.baseline.value
+        if value is None:
+            return th.absolute_recurred_min
+        return max(th.relapse_min_score, best + th.relapse_fraction * (value - best))
+
+    def first_improvement(self, scores: dict[date, float]) -> tuple[date, float] | None:
+        # Only days that have upright ratings: a missing day is never an improvement.
+        last_day = local_day(
+            self.start + timedelta(days=self.thresholds.improvement_days), self.zone
+        )
+        target = self.improvement_target()
+        for day, score in scores.items():
+            if day > last_day:
+                return None
+            if score <= target:
+                return day, score
+        return None
+
+
+def judge_treatments(
+    *,
+    ratings: Iterable[Rating],
+    treatments: Iterable[TreatmentEvent],
+    tz: str | tzinfo,
+    as_of: datetime,
+    thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so one shared default is safe
+) -> list[Judgement]:
+    """Every judgement the entries prove, sorted by treatment time, then kind."""
+    if as_of.utcoffset() is None:
+        raise ValueError("as_of must be a timezone-aware datetime")
+    as_of = as_utc(as_of)
+    zone = as_zone(tz)
+    # Input order must not matter: sort in real (UTC) time, ties by id.
+    entries = sorted(
+        (replace(r, recorded_at=as_utc(r.recorded_at)) for r in ratings),
+        key=lambda r: (r.recorded_at, r.id),
+    )
+    times = [r.recorded_at for r in entries]
+    events = sorted(
+        (replace(t, performed_at=as_utc(t.performed_at)) for t in treatments),
+        key=lambda t: (t.performed_at, t.id),
+    )
+    found: list[tuple[datetime, str, str, Judgement]] = []
+    for treatment in events:
+        start = treatment.performed_at
+        # The window closes at the next treatment *strictly* later: two records of one
+        # procedure at the same instant are judged alike rather than one getting no window.
+        later = [t.performed_at for t in events if t.performed_at > start]
+        end = min([*later, start + timedelta(days=thresholds.window_days)])
+        follow_up = _FollowUp(
+            treatment=treatment,
+            start=start,
+            end=end,
+            zone=zone,
+            thresholds=thresholds,
+            baseline=_baseline(entries, times, start, zone, thresholds),
+            ratings=entries[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)],
+        )
+        for judgement in (
+            _relapse(follow_up),
+            _no_response(follow_up, as_of),
+            _rebound(follow_up),
+        ):
+            if judgement is not None:
+                found.append((start, treatment.id, judgement.kind, judgement))
+    return [judgement for *_, judgement in sorted(found, key=lambda item: item[:3])]
+
+
+def _baseline(
+    entries: list[Rating], times: list[datetime], start: datetime, zone: tzinfo, th: Thresholds
+) -> Baseline:
+    """Median of the upright day scores before the treatment: 7 days, else 30, else none."""
+    end = bisect.bisect_left(times, start)
+    for method, days, min_days in (
+        (BASELINE_RECENT, th.baseline_days, th.baseline_min_days),
+        (BASELINE_LOOK_BACK, th.baseline_fallback_days, th.baseline_fallback_min_days),
+    ):
+        begin = bisect.bisect_left(times, start - timedelta(days=days))
+        scores = upright_day_scores(entries[begin:end], zone)
+        if len(scores) >= min_days:
+            return Baseline(median(scores.values()), method, days, scores)
+    return Baseline(None, BASELINE_ABSOLUTE, None, {})
+
+
+def _relapse(f: _FollowUp) -> Judgement | None:
+    """Improved, then a run of upright ratings back up towards the baseline."""
+    scores = upright_day_scores(f.ratings, f.zone)
+    improvement = f.first_improvement(scores)
+    if improvement is None:
+        return None
+    improved_on = improvement[0]
+    # The best point before a run is the lowest day score from the improvement day up
+    # to the day before the run starts: a run is measured against what was seen so far.
+    best_days = [day for day in scores if day >= improved_on]
+    running_best: list[tuple[float, date]] = []
+    for day in best_days:
+        here = (scores[day], day)
+        running_best.append(min(running_best[-1], here) if running_best else here)
+
+    candidates = [r for r in f.upright if f.day(r) > improved_on]
+    proof = _first_run(f, candidates, best_days, running_best)
+    if proof is None:
+        return None
+    run, best, best_day, threshold = proof
+    proven_at = run[-1].recorded_at
+    proven_on = f.day(run[-1])
+    evidence = _common_evidence(f)
+    evidence.update(
+        improvement={
+            "date": improved_on.isoformat(),
+            "score": _num(improvement[1]),
+            "target": _num(f.improvement_target()),
+        },
+        best={"date": best_day.isoformat(), "score": _num(best)},
+        recurrence={
+            "threshold": _num(threshold),
+            "span_hours": _hours(run[-1].recorded_at - run[0].recorded_at),
+            "entry_ids": [r.id for r in run],
+            "entries": [_entry(r, f.zone) for r in run],
+        },
+        # The day scores as they stood when the proof completed.
+        upright_day_scores=_scores(
+            upright_day_scores((r for r in f.ratings if r.recorded_at <= proven_at), f.zone)
+        ),
+    )
+    values = sorted({r.headache for r in run})
+    back_to = f"{values[0]}" if len(values) == 1 else f"{values[0]} to {values[-1]}"
+    best_note = "" if best == improvement[1] else f" (best {_num(best)}/10 on {best_day})"
+    evidence["summary"] = (
+        f"Upright headache back to {back_to}/10 on {proven_on}, "
+        f"{_days((proven_on - improved_on).days)} after improving to "
+        f"{_num(improvement[1])}/10 on {improved_on}{best_note}; {_baseline_text(f)}."
+    )
+    return Judgement(f.treatment.id, RELAPSE, proven_at, evidence)
+
+
+def _first_run(
+    f: _FollowUp,
+    candidates: list[Rating],
+    best_days: list[date],
+    running_best: list[tuple[float, date]],
+) -> tuple[list[Rating], float, date, float] | None:
+    """The first run of upright ratings at or above the relapse threshold that proves it.
+
+    Each possible start is measured against the best point before its day. A later
+    start has a later first entry, so it cannot complete before an earlier start that
+    completes: the first start that completes gives the earliest proof.
+    """
+    th = f.thresholds
+    span = timedelta(hours=th.relapse_min_span_hours)
+    for i, first in enumerate(candidates):
+        best, best_day = running_best[bisect.bisect_left(best_days, f.day(first)) - 1]
+        threshold = f.relapse_threshold(best)
+        for k in range(i, len(candidates)):
+            if candidates[k].headache < threshold:
+                break  # any upright rating below the threshold breaks the run
+            if _spans(candidates[i : k + 1], th.relapse_min_entries, span):
+                return candidates[i : k + 1], best, best_day, threshold
+    return None
+
+
+def _no_response(f: _FollowUp, as_of: datetime) -> Judgement | None:
+    """72 hours on, with enough upright entries logged, no improvement was reached."""
+    th = f.thresholds
+    due = f.start + timedelta(hours=th.no_response_hours)
+    if as_of < due or f.end < due:
+        return None  # not yet due, or the next treatment came first
+    logged = [r for r in f.upright if r.recorded_at <= due]
+    if len(logged) < th.no_response_min_entries:
+        return None  # silence is not a failed treatment
+    # Only what was logged by the deadline: a day straddling it counts its earlier part.
+    scores = upright_day_scores(logged, f.zone)
+    if f.first_improvement(scores) is not None:
+        return None
+    best = min(scores.values())
+    evidence = _common_evidence(f)
+    evidence["follow_up"] = {
+        "until": due.isoformat(),
+        "upright_entries": len(logged),
+        "entry_ids": [r.id for r in logged],
+        "best_score": _num(best),
+        "improvement_target": _num(f.improvement_target()),
+        "day_scores": _scores(scores),
+    }
+    target = _num(f.improvement_target())
+    evidence["summary"] = (
+        f"No improvement {_num(th.no_response_hours)} h after the {_treatment_text(f)}: "
+        f"{len(logged)} upright entries, best day {_num(best)}/10 "
+        f"(improvement needs {target}/10 or less); {_baseline_text(f)}."
+    )
+    return Judgement(f.treatment.id, NO_RESPONSE, due, evidence)
+
+
+def _rebound(f: _FollowUp) -> Judgement | None:
+    """Lying ratings at least `rebound_margin` above the same day's upright score."""
+    th = f.thresholds
+    upright = ratings_by_day(f.ratings, f.zone, UPRIGHT_POSTURES)
+    scores = {day: median(r.headache for r in rs) for day, rs in upright.items()}
+    span = timedelta(hours=th.rebound_min_span_hours)
+    run: list[Rating] = []
+    for rating in f.ratings:
+        if rating.posture != LYING or f.day(rating) not in scores:
+            continue  # no upright rating that day to compare with: neither counts nor breaks
+        if rating.headache < scores[f.day(rating)] + th.rebound_margin:
+            run = []
+            continue
+        run.append(rating)
+        if _spans(run, th.rebound_min_entries, span):
+            break
+    else:
+        return None
+    run_days = sorted({f.day(r) for r in run})
+    # The proof also rests on those days' upright ratings, some perhaps logged later.
+    proven_at = max(run[-1].recorded_at, *(upright[d][-1].recorded_at for d in run_days))
+    evidence = _common_evidence(f)
+    evidence["rebound"] = {
+        "margin": _num(th.rebound_margin),
+        "span_hours": _hours(run[-1].recorded_at - run[0].recorded_at),
+        "entry_ids": [r.id for r in run],
+        "entries": [
+            {
+                **_entry(r, f.zone),
+                "upright_day_score": _num(scores[f.day(r)]),
+                "upright_entry_ids": [u.id for u in upright[f.day(r)]],
+            }
+            for r in run
+        ],
+    }
+    pairs = ", ".join(
+        f"lying {r.headache}/10 vs upright {_num(scores[f.day(r)])}/10 on {f.day(r)}" for r in run
+    )
+    evidence["summary"] = (
+        f"Headache worse lying down than upright after the {_treatment_text(f)}: {pairs}."
+    )
+    return Judgement(f.treatment.id, REBOUND_PATTERN, proven_at, evidence)
+
+
+def _spans(run: list[Rating], min_entries: int, span: timedelta) -> bool:
+    return len(run) >= min_entries and run[-1].recorded_at - run[0].recorded_at >= span
+
+
+# --- evidence: JSON-serialisable values only ---------------------------------------
+
+
+def _common_evidence(f: _FollowUp) -> dict[str, Any]:
+    b = f.baseline
+    return {
+        "treatment": {
+            "id": f.treatment.id,
+            "kind": f.treatment.kind,
+            "performed_at": f.start.isoformat(),
+        },
+        "time_zone": str(f.zone),
+        "window": {"start": f.start.isoformat(), "end": f.end.isoformat()},
+        "baseline": {
+            "value": None if b.value is None else _num(b.value),
+            "method": b.method,
+            "look_back_days": None if b.look_back_days is None else _num(b.look_back_days),
+            "day_scores": _scores(b.days),
+        },
+        "thresholds": f.thresholds.to_dict(),
+    }
+
+
+def _entry(rating: Rating, zone: tzinfo) -> dict[str, Any]:
+    local = rating.recorded_at.astimezone(zone)
+    return {
+        "id": rating.id,
+        "recorded_at": rating.recorded_at.isoformat(),
+        "local_time": local.isoformat(),
+        "local_date": local.date().isoformat(),
+        "posture": rating.posture,
+        "headache": rating.headache,
+    }
+
+
+def _scores(scores: dict[date, float]) -> list[dict[str, Any]]:
+    return [{"date": day.isoformat(), "score": _num(score)} for day, score in scores.items()]
+
+
+def _num(value: float) -> int | float:
+    """8.0 reads as 8; a median of 7 and 8 stays 7.5."""
+    return int(value) if float(value).is_integer() else round(float(value), 2)
+
+
+def _hours(delta: timedelta) -> float | int:
+    return _num(delta.total_seconds() / 3600)
+
+
+def _treatment_text(f: _FollowUp) -> str:
+    return f"{f.treatment.kind.replace('_', ' ')} of {local_day(f.start, f.zone)}"
+
+
+def _baseline_text(f: _FollowUp) -> str:
+    b = f.baseline
+    if b.value is None:
+        th = f.thresholds
+        return (
+            "no baseline, judged on the absolute scale "
+            f"(improved <= {_num(th.absolute_improved_max)}, "
+            f"recurred >= {_num(th.absolute_recurred_min)})"
+        )
+    return f"baseline {_num(b.value)}/10 (median of the {_num(b.look_back_days or 0)} days before)"
+
+
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _days(n: int) -> str:
+    word = _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+    return f"{word} day" if n == 1 else f"{word} days"

@@ -1,0 +1,51 @@
+import datetime as dt
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Clinic, Role, User
+from diary.demo import STORIES, story_items
+from diary.models import Patient
+from diary.services.sync import sync_apply
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - demo logins on the embedded default only
+
+
+def _user(username: str, role: str, clinic: Clinic | None) -> User:
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"role": role, "clinic": clinic}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+class Command(BaseCommand):
+    help = "Create a demo clinic, staff and patients with typical diaries (safe to run again)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        clinic, _ = Clinic.objects.get_or_create(name="Demo Clinic")
+        clinician = _user("clinician", Role.CLINICIAN, clinic)
+        _user("coordinator", Role.COORDINATOR, clinic)
+        for story in STORIES:
+            user = _user(story.username, Role.PATIENT, None)
+            patient, _ = Patient.objects.get_or_create(
+                user=user,
+                defaults={
+                    "clinic": clinic,
+                    "display_name": story.display_name,
+                    "timezone": story.timezone,
+                    "condition": story.condition,
+                },
+            )
+            patient.care_team.add(clinician)
+            # Anchored to the day before creation: no entry lies in the future.
+            anchor = patient.created_at.date() - dt.timedelta(days=1)
+            entries, patches = story_items(story, anchor=anchor)
+            sync_apply(patient=patient, entries=entries, patches=patches, deletions=[])
+        self.stdout.write(
+            "Demo data ready. Logins (password "
+            f"'{DEMO_PASSWORD}'): clinician, coordinator, " + ", ".join(s.username for s in STORIES)
+        )

@@ -1,0 +1,26 @@
+from diary.models.flags import ClinicThresholds, Flag, FlagKind, FlagStatus
+from diary.models.patients import Condition, EnrollmentCode, Patient
+from diary.models.records import (
+    UPRIGHT_POSTURES,
+    Approach,
+    Posture,
+    SymptomEntry,
+    Treatment,
+    TreatmentKind,
+)
+
+__all__ = [
+    "UPRIGHT_POSTURES",
+    "Approach",
+    "ClinicThresholds",
+    "Condition",
+    "EnrollmentCode",
+    "Flag",
+    "FlagKind",
+    "FlagStatus",
+    "Patient",
+    "Posture",
+    "SymptomEntry",
+    "Treatment",
+    "TreatmentKind",
+]

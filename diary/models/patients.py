@@ -1,0 +1,92 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Clinic, Role
+from diary.time_zones import validate_timezone
+
+
+class Condition(models.TextChoices):
+    PDPH = "pdph", "Post-dural-puncture headache"
+    SPONTANEOUS = "spontaneous", "Spontaneous CSF leak"
+    POST_SURGICAL = "post_surgical", "After spine surgery"
+    TRAUMATIC = "traumatic", "Traumatic"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class PatientQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "PatientQuerySet":
+        """The patients this user may read: the one rule every diary query goes through."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.role == Role.PATIENT:
+            return self.filter(user=user)
+        if user.role == Role.CLINICIAN:
+            return self.filter(care_team=user)
+        if user.role == Role.COORDINATOR:
+            return self.filter(clinic_id=user.clinic_id)
+        return self.none()
+
+
+class Patient(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="patient",
+    )
+    display_name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    condition = models.CharField(
+        max_length=16, choices=Condition.choices, default=Condition.UNKNOWN
+    )
+    care_team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="care_patients",
+        limit_choices_to={"role": Role.CLINICIAN},
+    )
+    # Bumped once per transaction that changes this diary, under a row lock,
+    # so versions become visible in order: the sync cursor relies on it.
+    diary_version = models.BigIntegerField(default=0)
+    # Set when a diary change asks for the treatments to be judged, cleared
+    # when that judgement starts (see diary.services.changes).
+    evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="patient_condition_valid", condition=models.Q(condition__in=Condition.values)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class EnrollmentCode(models.Model):
+    """A one-time code a coordinator hands to the patient to create their login.
+
+    Only a hash is stored: a database leak must not let anyone claim a patient.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="enrollment_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        state = "used" if self.used_at else f"expires {self.expires_at:%Y-%m-%d %H:%M}Z"
+        return f"Enrolment code for {self.patient_id} ({state})"

@@ -1,0 +1,41 @@
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from diary.models import Flag, FlagStatus
+
+
+class FlagTransitionRefused(Exception):
+    """The flag is not in a state that allows this (e.g. acknowledging a resolved flag)."""
+
+
+@transaction.atomic
+def flag_acknowledge(*, flag: Flag, by: User) -> Flag:
+    """Open → acknowledged. Acknowledging twice is harmless and keeps the first."""
+    if flag.status == FlagStatus.ACKNOWLEDGED:
+        return flag
+    # Conditional update: two clinicians clicking at once record one acknowledgement.
+    claimed = Flag.objects.filter(pk=flag.pk, status=FlagStatus.OPEN).update(
+        status=FlagStatus.ACKNOWLEDGED, acknowledged_by=by, acknowledged_at=timezone.now()
+    )
+    flag.refresh_from_db()
+    if not claimed and flag.status != FlagStatus.ACKNOWLEDGED:
+        raise FlagTransitionRefused("This flag is already resolved.")
+    return flag
+
+
+@transaction.atomic
+def flag_resolve(*, flag: Flag, by: User, note: str = "") -> Flag:
+    """Open or acknowledged → resolved, with the clinician's note."""
+    now = timezone.now()
+    claimed = Flag.objects.filter(
+        pk=flag.pk, status__in=[FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED]
+    ).update(status=FlagStatus.RESOLVED, resolved_by=by, resolved_at=now, resolution_note=note)
+    if not claimed:
+        raise FlagTransitionRefused("This flag is already resolved.")
+    # Resolving an open flag acknowledges it too: someone has clearly looked.
+    Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+        acknowledged_by=by, acknowledged_at=now
+    )
+    flag.refresh_from_db()
+    return flag

@@ -1,0 +1,100 @@
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from diary import enrollment_codes
+from diary.models import Condition, EnrollmentCode, Patient
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str  # shown once; only its hash is kept
+    expires_at: datetime
+
+
+def enrollment_code_issue(*, patient: Patient, issued_by: User | None) -> IssuedCode:
+    """A fresh one-time code; earlier unused codes of this patient stop working."""
+    now = timezone.now()
+    EnrollmentCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
+    code = enrollment_codes.new_code()
+    expires_at = now + settings.ENROLLMENT_CODE_TTL
+    EnrollmentCode.objects.create(
+        patient=patient,
+        code_hash=enrollment_codes.code_hash(code),
+        created_by=issued_by,
+        expires_at=expires_at,
+    )
+    return IssuedCode(code=code, expires_at=expires_at)
+
+
+@transaction.atomic
+def patient_enroll(
+    *,
+    coordinator: User,
+    display_name: str,
+    timezone_name: str,
+    condition: str = Condition.UNKNOWN,
+    clinician_ids: Iterable[int] = (),
+) -> tuple[Patient, IssuedCode]:
+    """A coordinator enrols a patient in their own clinic and gets a one-time code."""
+    clinician_ids = set(clinician_ids)
+    clinicians = list(
+        User.objects.filter(pk__in=clinician_ids, role=Role.CLINICIAN, clinic=coordinator.clinic)
+    )
+    missing = clinician_ids - {c.pk for c in clinicians}
+    if missing:
+        raise ValidationError(
+            {"clinicians": [f"No clinician of this clinic with id {pk}." for pk in sorted(missing)]}
+        )
+    patient = Patient(
+        clinic=coordinator.clinic,
+        display_name=display_name,
+        timezone=timezone_name,
+        condition=condition,
+    )
+    patient.full_clean()
+    patient.save()
+    patient.care_team.set(clinicians)
+    return patient, enrollment_code_issue(patient=patient, issued_by=coordinator)
+
+
+class EnrollmentRefused(Exception):
+    """The code is unknown, used or expired (deliberately not saying which)."""
+
+
+@transaction.atomic
+def patient_account_claim(*, code: str, username: str, password: str) -> User:
+    """The phone turns a one-time code into the patient's login."""
+    now = timezone.now()
+    record = (
+        EnrollmentCode.objects.select_for_update()
+        .filter(
+            code_hash=enrollment_codes.code_hash(code), used_at__isnull=True, expires_at__gt=now
+        )
+        .select_related("patient")
+        .first()
+    )
+    if record is None or record.patient.user_id is not None:
+        raise EnrollmentRefused
+    user = User(username=username, role=Role.PATIENT)
+    user.full_clean(exclude=["password"])
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save()
+    # Claim with a conditional update: a code is spent once, even under a race.
+    claimed = EnrollmentCode.objects.filter(pk=record.pk, used_at__isnull=True).update(used_at=now)
+    if claimed != 1:
+        raise EnrollmentRefused
+    record.patient.user = user
+    record.patient.save(update_fields=["user"])
+    return user

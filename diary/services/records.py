@@ -1,0 +1,110 @@
+"""Create, change and delete diary records (symptom entries and treatments).
+
+Every write stamps the patient's next diary version so sync can hand it out.
+"""
+
+import uuid as uuid_module
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from diary.models import Patient, SymptomEntry, Treatment
+from diary.models.records import DiaryRecord
+from diary.services.changes import diary_change_begin
+
+R = TypeVar("R", bound=DiaryRecord)
+
+# The moment field of each record kind, and the field holding the phone's offset.
+MOMENT_FIELDS: dict[type[DiaryRecord], tuple[str, str]] = {
+    SymptomEntry: ("recorded_at", "recorded_offset_minutes"),
+    Treatment: ("performed_at", "performed_offset_minutes"),
+}
+
+
+class RecordDeleted(Exception):
+    """A create or change named a record the patient has already deleted."""
+
+
+def split_offset(moment: datetime) -> tuple[datetime, int]:
+    """UTC instant plus the offset (minutes) the phone sent it with."""
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    return moment.astimezone(UTC), minutes
+
+
+def to_model_values(model: type[DiaryRecord], values: dict[str, Any]) -> dict[str, Any]:
+    """Validated API values → model field values (moment split into UTC + offset)."""
+    moment_field, offset_field = MOMENT_FIELDS[model]
+    values = dict(values)
+    if moment_field in values:
+        values[moment_field], values[offset_field] = split_offset(values[moment_field])
+    return values
+
+
+def has_changes(record: DiaryRecord, values: dict[str, Any]) -> bool:
+    return any(getattr(record, name) != value for name, value in values.items())
+
+
+@transaction.atomic
+def record_create(
+    *,
+    model: type[R],
+    patient: Patient,
+    values: dict[str, Any],
+    record_uuid: uuid_module.UUID | None = None,
+    recorded_by=None,
+) -> tuple[R, bool]:
+    """Create a record, or return the stored one if this id exists (a phone retry).
+
+    Returns (record, created). A retry never changes the stored record.
+    """
+    if record_uuid is not None:
+        existing = _find(model, patient, record_uuid)
+        if existing is not None:
+            return existing, False
+    version = diary_change_begin(patient_id=patient.pk)
+    if record_uuid is not None:
+        # Re-check under the diary lock: a concurrent retry may have just won.
+        existing = _find(model, patient, record_uuid)
+        if existing is not None:
+            return existing, False
+    extra = {"recorded_by": recorded_by} if model is Treatment else {}
+    record = model.objects.create(
+        uuid=record_uuid or uuid_module.uuid4(),
+        patient=patient,
+        version=version,
+        **extra,
+        **to_model_values(model, values),
+    )
+    return record, True
+
+
+def _find(model: type[R], patient: Patient, record_uuid) -> R | None:
+    record = model.objects.filter(patient=patient, uuid=record_uuid).first()
+    if record is not None and record.is_deleted:
+        raise RecordDeleted(str(record_uuid))
+    return record
+
+
+@transaction.atomic
+def record_update(*, record: R, values: dict[str, Any]) -> R:
+    values = to_model_values(type(record), values)
+    if not has_changes(record, values):
+        return record
+    for name, value in values.items():
+        setattr(record, name, value)
+    record.version = diary_change_begin(patient_id=record.patient_id)
+    record.save()
+    return record
+
+
+@transaction.atomic
+def record_delete(*, record: DiaryRecord) -> None:
+    """Leave a tombstone: the phone learns of the delete through sync."""
+    if record.is_deleted:
+        return
+    record.deleted_at = timezone.now()
+    record.version = diary_change_begin(patient_id=record.patient_id)
+    record.save(update_fields=["deleted_at", "version", "updated_at"])

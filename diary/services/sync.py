@@ -1,0 +1,228 @@
+"""Offline sync: apply a phone's batch, and hand out what changed since a cursor.
+
+Applying is idempotent (a replayed batch changes nothing) and item by item:
+an item that cannot be applied is reported and the others still are.
+"""
+
+import base64
+import binascii
+import json
+import uuid as uuid_module
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from diary.models import Patient, SymptomEntry, Treatment
+from diary.models.records import DiaryRecord
+from diary.services.changes import diary_change_begin
+from diary.services.records import has_changes, to_model_values
+
+CREATED, UNCHANGED, UPDATED, DELETED = "created", "unchanged", "updated", "deleted"
+
+RECORD_TYPES: dict[str, type[DiaryRecord]] = {"entry": SymptomEntry, "patch": Treatment}
+
+
+@dataclass(frozen=True)
+class SyncItem:
+    """One validated upsert: its place in the batch, its id and field values."""
+
+    index: int
+    uuid: uuid_module.UUID
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SyncDeletion:
+    index: int
+    record_type: str  # "entry" | "patch"
+    uuid: uuid_module.UUID
+
+
+@dataclass(frozen=True)
+class ItemError:
+    code: str
+    message: str
+
+
+@dataclass
+class SyncOutcome:
+    """Per section, index in the batch → status string or ItemError."""
+
+    entries: dict[int, str | ItemError] = field(default_factory=dict)
+    patches: dict[int, str | ItemError] = field(default_factory=dict)
+    deleted: dict[int, str | ItemError] = field(default_factory=dict)
+
+
+def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, list, dict]:
+    """Split items into new rows, changed rows and final statuses, without writing."""
+    to_create, to_update, statuses = [], [], {}
+    for item in items:
+        values = to_model_values(model, item.values)
+        record = existing.get(item.uuid)
+        if record is None:
+            to_create.append((item, values))
+        elif record.is_deleted:
+            # Never resurrect: the patient deleted it after this change was queued.
+            statuses[item.index] = ItemError("deleted", "This record was deleted; not applied.")
+        elif has_changes(record, values):
+            to_update.append((item, record, values))
+        else:
+            statuses[item.index] = UNCHANGED
+    return to_create, to_update, statuses
+
+
+def _existing(model, patient: Patient, uuids) -> dict:
+    if not uuids:
+        return {}
+    return {r.uuid: r for r in model.objects.filter(patient=patient, uuid__in=uuids)}
+
+
+def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dict:
+    to_create, to_update, statuses = _plan_upserts(model, items, existing)
+    extra = {"recorded_by": recorded_by} if model is Treatment else {}
+    now = timezone.now()
+    rows = [
+        model(uuid=item.uuid, patient=patient, version=version, **extra, **values)
+        for item, values in to_create
+    ]
+    model.objects.bulk_create(rows)
+    statuses.update({item.index: CREATED for item, _ in to_create})
+    changed_fields = {"version", "updated_at"}
+    for item, record, values in to_update:
+        for name, value in values.items():
+            setattr(record, name, value)
+        record.version, record.updated_at = version, now
+        changed_fields.update(values)
+        statuses[item.index] = UPDATED
+    if to_update:
+        model.objects.bulk_update([r for _, r, _ in to_update], sorted(changed_fields))
+    return statuses
+
+
+def _needs_write(patient, entries, patches, deletions, found) -> bool:
+    for model, items in ((SymptomEntry, entries), (Treatment, patches)):
+        to_create, to_update, _ = _plan_upserts(model, items, found[model])
+        if to_create or to_update:
+            return True
+    return any(
+        (r := found[RECORD_TYPES[d.record_type]].get(d.uuid)) is not None and not r.is_deleted
+        for d in deletions
+    )
+
+
+@transaction.atomic
+def sync_apply(
+    *,
+    patient: Patient,
+    entries: list[SyncItem],
+    patches: list[SyncItem],
+    deletions: list[SyncDeletion],
+    recorded_by=None,
+) -> SyncOutcome:
+    def lookup():
+        found = {model: {} for model in RECORD_TYPES.values()}
+        for model, items in ((SymptomEntry, entries), (Treatment, patches)):
+            uuids = [i.uuid for i in items] + [
+                d.uuid for d in deletions if RECORD_TYPES[d.record_type] is model
+            ]
+            found[model] = _existing(model, patient, uuids)
+        return found
+
+    found = lookup()
+    outcome = SyncOutcome()
+    if not _needs_write(patient, entries, patches, deletions, found):
+        # A replay: answer from what is stored, without taking the diary lock.
+        version = None
+    else:
+        version = diary_change_begin(patient_id=patient.pk)
+        found = lookup()  # again under the lock: a concurrent sync may have written
+    outcome.entries = _statuses(SymptomEntry, patient, entries, found, version, recorded_by)
+    outcome.patches = _statuses(Treatment, patient, patches, found, version, recorded_by)
+    outcome.deleted = _apply_deletions(deletions, found, version)
+    return outcome
+
+
+def _statuses(model, patient, items, found, version, recorded_by):
+    if version is None:
+        return _plan_upserts(model, items, found[model])[2]
+    return _apply_upserts(model, patient, items, found[model], version, recorded_by)
+
+
+def _apply_deletions(deletions: list[SyncDeletion], found, version) -> dict:
+    statuses: dict[int, str | ItemError] = {}
+    now = timezone.now()
+    by_model: dict[type[DiaryRecord], list[DiaryRecord]] = {}
+    for deletion in deletions:
+        model = RECORD_TYPES[deletion.record_type]
+        record = found[model].get(deletion.uuid)
+        if record is None:
+            statuses[deletion.index] = ItemError("not_found", "No such record in this diary.")
+        elif record.is_deleted:
+            statuses[deletion.index] = UNCHANGED
+        else:
+            record.deleted_at, record.version, record.updated_at = now, version, now
+            by_model.setdefault(model, []).append(record)
+            statuses[deletion.index] = DELETED
+    for model, records in by_model.items():
+        model.objects.bulk_update(records, ["deleted_at", "version", "updated_at"])
+    return statuses
+
+
+# --- Reading changes ---------------------------------------------------------
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SyncPosition:
+    """Where a phone is in each table: (version, pk) of the last row it got."""
+
+    entries: tuple[int, int] = (0, 0)
+    patches: tuple[int, int] = (0, 0)
+
+    def encode(self) -> str:
+        raw = json.dumps({"v": 1, "e": list(self.entries), "t": list(self.patches)})
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str | None) -> "SyncPosition":
+        if not cursor:
+            return cls()
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            entries, patches = tuple(map(int, data["e"])), tuple(map(int, data["t"]))
+            if data["v"] != 1 or len(entries) != 2 or len(patches) != 2:
+                raise ValueError
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidCursor("This sync cursor is not valid; sync again without one.") from exc
+        return cls(entries=entries, patches=patches)
+
+
+@dataclass(frozen=True)
+class SyncChanges:
+    entries: list[SymptomEntry]
+    patches: list[Treatment]
+    position: SyncPosition
+    has_more: bool
+
+
+def sync_changes(*, patient: Patient, position: SyncPosition, limit: int = 1000) -> SyncChanges:
+    """Everything changed since `position`, tombstones included, oldest change first."""
+    entries = list(
+        SymptomEntry.objects.filter(patient=patient).changed_since(*position.entries)[: limit + 1]
+    )
+    patches = list(
+        Treatment.objects.filter(patient=patient).changed_since(*position.patches)[: limit + 1]
+    )
+    has_more = len(entries) > limit or len(patches) > limit
+    entries, patches = entries[:limit], patches[:limit]
+    new_position = SyncPosition(
+        entries=(entries[-1].version, entries[-1].pk) if entries else position.entries,
+        patches=(patches[-1].version, patches[-1].pk) if patches else position.patches,
+    )
+    return SyncChanges(entries=entries, patches=patches, position=new_position, has_more=has_more)

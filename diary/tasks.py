@@ -1,0 +1,44 @@
+"""Celery tasks: thin, idempotent interfaces to the evaluation services.
+
+acks_late + reject_on_worker_lost: a worker killed mid-evaluation leaves the
+message to be delivered again. That is safe only because evaluation is
+idempotent (one flag per treatment and kind, enforced by the database).
+"""
+
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils import timezone
+
+from diary.services.evaluation import patient_evaluate, patients_due_for_sweep
+
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError, DatabaseError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(**RETRY)
+def evaluate_patient(patient_id: str) -> int:
+    """Judge one patient's treatments now (queued after a diary write)."""
+    return len(patient_evaluate(patient_id=patient_id).raised)
+
+
+@shared_task(**RETRY)
+def evaluate_patients(patient_ids: list[str]) -> int:
+    """One chunk of the sweep."""
+    return sum(len(patient_evaluate(patient_id=pid).raised) for pid in patient_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def sweep_relapses() -> int:
+    """The periodic sweep: fan out chunks of patients with a recent treatment."""
+    chunks = 0
+    for chunk in patients_due_for_sweep(now=timezone.now()):
+        evaluate_patients.delay(chunk)
+        chunks += 1
+    return chunks
