@@ -1,0 +1,115 @@
+"""Every API failure as the contract's JSON: {"error": {"code", "message", "fields"}}."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+MESSAGES = {
+    status.HTTP_400_BAD_REQUEST: "The request is not valid.",
+    status.HTTP_401_UNAUTHORIZED: "Authentication is required.",
+    status.HTTP_403_FORBIDDEN: "You may not do this.",
+    status.HTTP_404_NOT_FOUND: "Not found.",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "This method is not allowed here.",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "Send JSON (Content-Type: application/json).",
+    status.HTTP_429_TOO_MANY_REQUESTS: "Too many requests; try again later.",
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _first_code(codes) -> str:
+    """The first leaf of DRF's get_codes() tree."""
+    while isinstance(codes, dict | list):
+        if not codes:
+            return "invalid"
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return str(codes)
+
+
+def _as_message(detail) -> str:
+    if isinstance(detail, list) and detail:
+        return str(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # A bug, not bad input: log it, undo the request's writes, and still
+        # answer JSON so the phone never has to parse an HTML page.
+        logger.error("Unhandled API error", exc_info=exc)
+        set_rollback()
+        return Response(
+            error_body("server_error", "Something went wrong on our side; nothing was saved."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        fields = {k: v for k, v in detail.items() if k != "non_field_errors"}
+        general = detail.get("non_field_errors")
+        message = _as_message(general) if general else "Some fields are not valid."
+        response.data = error_body("invalid", message, fields)
+    else:
+        detail = getattr(exc, "detail", None)
+        code = _first_code(exc.get_codes()) if hasattr(exc, "get_codes") else "error"
+        if isinstance(detail, dict):  # simplejwt puts {"detail", "code", "messages"} here
+            code = str(detail.get("code", code))
+            detail = detail.get("detail", "")
+        message = str(detail) if detail else MESSAGES.get(response.status_code, "Error.")
+        response.data = error_body(code, message)
+    return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_aware_404(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", MESSAGES[404]), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def api_aware_500(request):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; nothing was lost."),
+            status=500,
+        )
+    return defaults.server_error(request)
+
+
+def api_aware_400(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", MESSAGES[400]), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def api_aware_403(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("permission_denied", MESSAGES[403]), status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def error_response(code: str, message: str, status_code: int, fields=None) -> Response:
+    return Response(error_body(code, message, fields), status=status_code)

@@ -1,0 +1,39 @@
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+# ISO 8601 allows any offset; real zones stay within ±14 h, the database within ±18 h.
+MAX_UTC_OFFSET = dt.timedelta(hours=18)
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """Accepts only ISO 8601 with an offset, keeps that offset (the service
+    stores it beside UTC), and answers in UTC."""
+
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset, e.g. 2026-03-04T07:30:00+01:00.",
+        "offset": "A UTC offset is between -18:00 and +18:00.",
+    }
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        if abs(value.utcoffset()) > MAX_UTC_OFFSET:
+            self.fail("offset")
+        return value
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return value.astimezone(timezone.get_default_timezone()).isoformat().replace("+00:00", "Z")
+
+
+class NotInFutureMixin:
+    """The phone's clock may run a little ahead; more than that is a mistake."""
+
+    def validate_not_future(self, value):
+        if value > timezone.now() + settings.ENTRY_FUTURE_TOLERANCE:
+            raise serializers.ValidationError("This time is in the future.")
+        return value

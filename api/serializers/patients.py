@@ -1,0 +1,52 @@
+from rest_framework import serializers
+
+from diary.models import Condition, Patient
+from diary.time_zones import available_zones
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    clinicians = serializers.PrimaryKeyRelatedField(source="care_team", many=True, read_only=True)
+    enrolled = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "display_name",
+            "timezone",
+            "condition",
+            "clinic",
+            "clinicians",
+            "enrolled",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_enrolled(self, patient) -> bool:
+        """Whether the patient has claimed their login with the code."""
+        return patient.user_id is not None
+
+
+class PatientEnrollSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=200)
+    timezone = serializers.ChoiceField(choices=sorted(available_zones()))
+    condition = serializers.ChoiceField(choices=Condition.choices, default=Condition.UNKNOWN)
+    clinicians = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=50
+    )
+
+
+class EnrolledPatientSerializer(PatientSerializer):
+    """The enrolment answer: the patient plus the code, shown this once."""
+
+    enrollment_code = serializers.CharField()
+    enrollment_code_expires_at = serializers.DateTimeField()
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "enrollment_code", "enrollment_code_expires_at"]
+        read_only_fields = fields
+
+
+class EnrollmentCodeSerializer(serializers.Serializer):
+    enrollment_code = serializers.CharField()
+    enrollment_code_expires_at = serializers.DateTimeField()

@@ -1,0 +1,54 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from .records import EntrySerializer, TreatmentSerializer
+
+
+class DeletionSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["entry", "patch"])
+    id = serializers.UUIDField()
+
+
+class SyncBatchSerializer(serializers.Serializer):
+    """The batch's outer shape only: each item is validated on its own so one
+    bad item is reported without rejecting the rest."""
+
+    entries = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    patches = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    deleted = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+
+    def validate(self, attrs):
+        total = sum(len(attrs[k]) for k in ("entries", "patches", "deleted"))
+        if total > settings.SYNC_MAX_ITEMS:
+            raise serializers.ValidationError(
+                f"At most {settings.SYNC_MAX_ITEMS} items per sync; this batch has {total}."
+            )
+        return attrs
+
+
+class SyncItemResultSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=["created", "unchanged", "updated", "deleted", "error"]
+    )
+    error = serializers.DictField(required=False)
+
+
+class SyncResultSerializer(serializers.Serializer):
+    entries = SyncItemResultSerializer(many=True)
+    patches = SyncItemResultSerializer(many=True)
+    deleted = SyncItemResultSerializer(many=True)
+
+
+class SyncTombstoneSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.UUIDField()
+    deleted_at = serializers.DateTimeField()
+
+
+class SyncChangesSerializer(serializers.Serializer):
+    entries = EntrySerializer(many=True)
+    patches = TreatmentSerializer(many=True)
+    deleted = SyncTombstoneSerializer(many=True)
+    cursor = serializers.CharField()
+    has_more = serializers.BooleanField()

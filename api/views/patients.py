@@ -1,0 +1,112 @@
+"""Patients, for clinicians (their care team) and coordinators (their clinic)."""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import User
+from api.errors import error_response
+from api.filters import EntryFilter, TreatmentFilter
+from api.permissions import IsClinician, IsCoordinator, IsStaff, ReadOnly
+from api.serializers.patients import (
+    EnrolledPatientSerializer,
+    EnrollmentCodeSerializer,
+    PatientEnrollSerializer,
+    PatientSerializer,
+)
+from api.serializers.records import EntrySerializer, TreatmentSerializer
+from api.views.records import create_record
+from diary.models import Patient, SymptomEntry, Treatment
+from diary.services.patients import enrollment_code_issue, patient_enroll
+
+
+def visible_patients(user):
+    care_team = Prefetch("care_team", queryset=User.objects.only("id"))
+    return Patient.objects.visible_to(user).prefetch_related(care_team)
+
+
+class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = PatientSerializer
+    lookup_value_converter = "uuid"
+    permission_classes = [(IsStaff & ReadOnly) | IsCoordinator]
+
+    def get_queryset(self):
+        queryset = visible_patients(self.request.user)
+        search = self.request.query_params.get("search", "").strip()
+        return queryset.filter(display_name__icontains=search) if search else queryset
+
+    @extend_schema(request=PatientEnrollSerializer, responses={201: EnrolledPatientSerializer})
+    def create(self, request):
+        serializer = PatientEnrollSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        patient, issued = patient_enroll(
+            coordinator=request.user,
+            display_name=data["display_name"],
+            timezone_name=data["timezone"],
+            condition=data["condition"],
+            clinician_ids=data["clinicians"],
+        )
+        patient.enrollment_code = issued.code
+        patient.enrollment_code_expires_at = issued.expires_at
+        return Response(EnrolledPatientSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: EnrollmentCodeSerializer})
+    @action(detail=True, methods=["post"], url_path="enrollment-code")
+    def enrollment_code(self, request, pk=None):
+        """A new one-time code for a patient who lost theirs (earlier codes stop working)."""
+        patient = self.get_object()
+        if patient.user_id is not None:
+            return error_response(
+                "already_enrolled", "This patient already has a login.", status.HTTP_409_CONFLICT
+            )
+        issued = enrollment_code_issue(patient=patient, issued_by=request.user)
+        return Response(
+            {"enrollment_code": issued.code, "enrollment_code_expires_at": issued.expires_at},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class PatientRecordsView(generics.ListAPIView):
+    """One patient's live records, for the staff who may read that patient."""
+
+    model = None
+
+    def get_patient(self) -> Patient:
+        return get_object_or_404(
+            Patient.objects.visible_to(self.request.user), pk=self.kwargs["pk"]
+        )
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request
+            return self.model.objects.none()
+        return self.model.objects.live().filter(patient=self.get_patient())
+
+
+@extend_schema(tags=["patients"])
+class PatientEntriesView(PatientRecordsView):
+    model = SymptomEntry
+    serializer_class = EntrySerializer
+    filterset_class = EntryFilter
+    permission_classes = [IsStaff]
+
+
+@extend_schema(tags=["patients"])
+class PatientTreatmentsView(generics.ListCreateAPIView, PatientRecordsView):
+    """Staff read a patient's treatments; clinicians of the care team record them."""
+
+    model = Treatment
+    serializer_class = TreatmentSerializer
+    filterset_class = TreatmentFilter
+    permission_classes = [(IsStaff & ReadOnly) | IsClinician]
+
+    def create(self, request, *args, **kwargs):
+        return create_record(
+            self.get_serializer(data=request.data),
+            model=Treatment,
+            patient=self.get_patient(),
+            recorded_by=request.user,
+        )

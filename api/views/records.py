@@ -1,0 +1,112 @@
+"""Symptom entries and treatments: the patient writes, the care team reads."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from api.errors import error_response
+from api.filters import EntryFilter, TreatmentFilter
+from api.permissions import IsClinician, IsDiaryReader, IsPatient
+from api.serializers.records import EntrySerializer, TreatmentSerializer
+from api.views.scope import own_patient
+from diary.models import SymptomEntry, Treatment
+from diary.services.records import RecordDeleted, record_create, record_delete, record_update
+
+
+def deleted_response():
+    return error_response(
+        "deleted",
+        "A record with this id was deleted; it is not created again.",
+        status.HTTP_409_CONFLICT,
+    )
+
+
+def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
+    """Validate → service → shape; a retried create answers 200 with what is stored."""
+    serializer.is_valid(raise_exception=True)
+    values = dict(serializer.validated_data)
+    record_uuid = values.pop("uuid", None)
+    try:
+        record, created = record_create(
+            model=model,
+            patient=patient,
+            values=values,
+            record_uuid=record_uuid,
+            recorded_by=recorded_by,
+        )
+    except RecordDeleted:
+        return deleted_response()
+    return Response(
+        type(serializer)(record).data,
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
+class DiaryRecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+    lookup_value_converter = "uuid"
+    model = None
+    # Who may change or delete a record (creating is the patient's, on these paths).
+    change_permissions = IsPatient
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve", "metadata"):
+            return [IsDiaryReader()]
+        if self.action == "create":
+            return [IsPatient()]
+        return [self.change_permissions()]
+
+    def get_queryset(self):
+        return self.model.objects.live().visible_to(self.request.user)
+
+    def get_object(self):
+        # The id is unique per patient; a reader of several patients who somehow
+        # matches two rows gets 404 rather than someone else's record.
+        matches = list(self.get_queryset().filter(uuid=self.kwargs["id"])[:2])
+        if len(matches) != 1:
+            raise Http404
+        self.check_object_permissions(self.request, matches[0])
+        return matches[0]
+
+    def create(self, request, *args, **kwargs):
+        return create_record(
+            self.get_serializer(data=request.data),
+            model=self.model,
+            patient=own_patient(request.user),
+            recorded_by=request.user,
+        )
+
+    def partial_update(self, request, *args, **kwargs):
+        record = self.get_object()
+        serializer = self.get_serializer(record, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        values.pop("uuid", None)  # the id is fixed at creation
+        record = record_update(record=record, values=values)
+        return Response(self.get_serializer(record).data)
+
+    def perform_destroy(self, instance):
+        record_delete(record=instance)
+
+
+@extend_schema(tags=["entries"])
+class EntryViewSet(DiaryRecordViewSet):
+    model = SymptomEntry
+    serializer_class = EntrySerializer
+    filterset_class = EntryFilter
+
+
+@extend_schema(tags=["patches"])
+class TreatmentViewSet(DiaryRecordViewSet):
+    model = Treatment
+    serializer_class = TreatmentSerializer
+    filterset_class = TreatmentFilter
+    change_permissions = IsPatient | IsClinician

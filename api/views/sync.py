@@ -1,0 +1,152 @@
+"""Batch sync for a phone that was offline."""
+
+import uuid
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.errors import error_body, error_response
+from api.permissions import IsPatient
+from api.serializers.records import EntrySerializer, TreatmentSerializer
+from api.serializers.sync import (
+    DeletionSerializer,
+    SyncBatchSerializer,
+    SyncChangesSerializer,
+    SyncResultSerializer,
+)
+from api.views.scope import own_patient
+from diary.services.sync import (
+    InvalidCursor,
+    ItemError,
+    SyncDeletion,
+    SyncItem,
+    SyncPosition,
+    sync_apply,
+    sync_changes,
+)
+
+
+def _item_result(item_id, outcome) -> dict:
+    if isinstance(outcome, ItemError):
+        return {
+            "id": item_id,
+            "status": "error",
+            "error": error_body(outcome.code, outcome.message)["error"],
+        }
+    return {"id": item_id, "status": outcome}
+
+
+def _invalid(item_id, errors) -> dict:
+    fields = errors if isinstance(errors, dict) else {"non_field_errors": errors}
+    return {
+        "id": item_id,
+        "status": "error",
+        "error": error_body("invalid", "This item is not valid; it was not saved.", fields)[
+            "error"
+        ],
+    }
+
+
+def _validate_items(raw_items, serializer_class, results) -> list[SyncItem]:
+    """Validate each item alone; record failures in `results`, return the good ones."""
+    # One serializer for the whole section: building one (its fields, from the
+    # model) costs more than validating an item, and run_validation keeps no
+    # state between calls.
+    serializer = serializer_class()
+    items, seen = [], set()
+    for index, raw in enumerate(raw_items):
+        try:
+            values = dict(serializer.run_validation(raw))
+        except ValidationError as exc:
+            results[index] = _invalid(raw.get("id"), exc.detail)
+            continue
+        item_uuid = values.pop("uuid", None) or uuid.uuid4()
+        if item_uuid in seen:
+            results[index] = _invalid(
+                str(item_uuid), {"id": ["This id appears twice in the batch."]}
+            )
+            continue
+        seen.add(item_uuid)
+        items.append(SyncItem(index=index, uuid=item_uuid, values=values))
+    return items
+
+
+def _validate_deletions(raw_items, results) -> list[SyncDeletion]:
+    serializer = DeletionSerializer()
+    deletions = []
+    for index, raw in enumerate(raw_items):
+        try:
+            data = serializer.run_validation(raw)
+        except ValidationError as exc:
+            results[index] = _invalid(raw.get("id"), exc.detail)
+            continue
+        deletions.append(SyncDeletion(index=index, record_type=data["type"], uuid=data["id"]))
+    return deletions
+
+
+class SyncView(APIView):
+    permission_classes = [IsPatient]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", str, description="Opaque; omit for everything.")],
+        responses=SyncChangesSerializer,
+    )
+    def get(self, request):
+        """Everything in this diary changed since the cursor, tombstones included.
+
+        Keep calling with the returned cursor while `has_more` is true.
+        """
+        try:
+            position = SyncPosition.decode(request.query_params.get("cursor"))
+        except InvalidCursor as exc:
+            return error_response("invalid_cursor", str(exc), status.HTTP_400_BAD_REQUEST)
+        changes = sync_changes(patient=own_patient(request.user), position=position)
+        tombstones = [
+            {"type": kind, "id": r.uuid, "deleted_at": r.deleted_at}
+            for kind, records in (("entry", changes.entries), ("patch", changes.patches))
+            for r in records
+            if r.is_deleted
+        ]
+        body = {
+            "entries": [r for r in changes.entries if not r.is_deleted],
+            "patches": [r for r in changes.patches if not r.is_deleted],
+            "deleted": tombstones,
+            "cursor": changes.position.encode(),
+            "has_more": changes.has_more,
+        }
+        return Response(SyncChangesSerializer(body).data)
+
+    @extend_schema(request=SyncBatchSerializer, responses=SyncResultSerializer)
+    def post(self, request):
+        """Apply an offline batch: a result per item, in the order sent.
+
+        Statuses: created, unchanged, updated, deleted, or error (with the
+        reason). Bad items never stop the good ones; a replay changes nothing.
+        """
+        patient = own_patient(request.user)
+        batch = SyncBatchSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        raw = batch.validated_data
+        results = {key: [None] * len(raw[key]) for key in ("entries", "patches", "deleted")}
+        entries = _validate_items(raw["entries"], EntrySerializer, results["entries"])
+        patches = _validate_items(raw["patches"], TreatmentSerializer, results["patches"])
+        deletions = _validate_deletions(raw["deleted"], results["deleted"])
+
+        outcome = sync_apply(
+            patient=patient,
+            entries=entries,
+            patches=patches,
+            deletions=deletions,
+            recorded_by=request.user,
+        )
+        for key, items, statuses in (
+            ("entries", entries, outcome.entries),
+            ("patches", patches, outcome.patches),
+            ("deleted", deletions, outcome.deleted),
+        ):
+            for item in items:
+                results[key][item.index] = _item_result(str(item.uuid), statuses[item.index])
+        return Response(results)
