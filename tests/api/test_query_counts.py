@@ -1,0 +1,89 @@
+"""Exact query budgets: a list or a sync costs the same for 2 rows as for 40.
+
+Each request runs in a transaction (ATOMIC_REQUESTS); inside the test's own
+transaction that is a SAVEPOINT and a RELEASE, counted in every budget below.
+"""
+
+import datetime as dt
+import uuid
+
+import pytest
+import time_machine
+
+from tests.factories import EntryFactory, PatientFactory, TreatmentFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("rows", [2, 40])
+def test_entry_list_queries_do_not_grow_with_rows(cast, api, django_assert_num_queries, rows):
+    EntryFactory.create_batch(rows, patient=cast.patient_a)
+    client = api(cast.clinician_on)
+    # user, count, page
+    with django_assert_num_queries(2 + 3):
+        assert client.get("/api/v1/entries/").status_code == 200
+
+
+@pytest.mark.parametrize("rows", [2, 40])
+def test_patient_list_queries_do_not_grow_with_rows(cast, api, django_assert_num_queries, rows):
+    for _ in range(rows):
+        PatientFactory(clinic=cast.clinic, care_team=[cast.clinician_on, cast.clinician_off])
+    client = api(cast.coordinator)
+    # user, count, page, care teams
+    with django_assert_num_queries(2 + 4):
+        assert client.get("/api/v1/patients/").status_code == 200
+
+
+@pytest.mark.parametrize("rows", [2, 40])
+def test_nested_patch_list_queries_do_not_grow(cast, api, django_assert_num_queries, rows):
+    TreatmentFactory.create_batch(rows, patient=cast.patient_a)
+    client = api(cast.coordinator)
+    # user, the patient in scope, count, page
+    with django_assert_num_queries(2 + 4):
+        client.get(f"/api/v1/patients/{cast.patient_a.pk}/patches/")
+
+
+def batch(entries: int, patches: int) -> dict:
+    return {
+        "entries": [
+            {
+                "id": str(uuid.uuid4()),
+                "recorded_at": "2026-03-09T08:00:00+01:00",
+                "posture": "standing",
+                "headache": i % 11,
+            }
+            for i in range(entries)
+        ],
+        "patches": [
+            {"id": str(uuid.uuid4()), "performed_at": "2026-03-01T08:00:00Z", "kind": "other"}
+            for _ in range(patches)
+        ],
+    }
+
+
+@time_machine.travel(NOW, tick=False)
+# 60 keeps one INSERT on SQLite too (999 parameters at most per statement).
+@pytest.mark.parametrize("size", [5, 60])
+def test_sync_upload_queries_do_not_grow_with_the_batch(cast, api, django_assert_num_queries, size):
+    client = api(cast.patient_a.user)
+    body = batch(size, 2)
+    # user, own patient, savepoint, look up entries, look up patches, bump version,
+    # read version, look up again twice (under the lock), insert entries, insert patches,
+    # release savepoint
+    with django_assert_num_queries(2 + 12):
+        client.post("/api/v1/sync/", body, format="json")
+    # A replay only looks: user, own patient, savepoint, two look-ups, release.
+    with django_assert_num_queries(2 + 6):
+        result = client.post("/api/v1/sync/", body, format="json").json()
+    assert {r["status"] for r in result["entries"]} == {"unchanged"}
+
+
+@pytest.mark.parametrize("rows", [2, 40])
+def test_sync_download_queries_do_not_grow(cast, api, django_assert_num_queries, rows):
+    EntryFactory.create_batch(rows, patient=cast.patient_a)
+    client = api(cast.patient_a.user)
+    # user, own patient, entries, patches
+    with django_assert_num_queries(2 + 4):
+        client.get("/api/v1/sync/")

@@ -1,0 +1,292 @@
+import datetime as dt
+import threading
+import uuid
+
+import pytest
+import time_machine
+from django.db import connection, connections, transaction
+
+from diary.models import SymptomEntry, Treatment
+from diary.services.records import record_create
+from diary.services.sync import SyncPosition, sync_changes
+from tests.factories import EntryFactory, TreatmentFactory
+
+NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+travel = time_machine.travel(NOW, tick=False)
+
+
+def entry(**overrides):
+    body = {
+        "id": str(uuid.uuid4()),
+        "recorded_at": "2026-03-09T08:00:00+01:00",
+        "posture": "sitting",
+        "headache": 6,
+    }
+    return {**body, **overrides}
+
+
+def patch(**overrides):
+    body = {
+        "id": str(uuid.uuid4()),
+        "performed_at": "2026-03-08T10:00:00Z",
+        "kind": "epidural_blood_patch",
+        "approach": "blind",
+        "levels": ["L3/L4"],
+        "volume_ml": 20,
+    }
+    return {**body, **overrides}
+
+
+@pytest.fixture
+def alice(cast, api):
+    return api(cast.patient_a.user)
+
+
+def statuses(section):
+    return [item["status"] for item in section]
+
+
+@pytest.mark.django_db
+@travel
+def test_bad_items_are_reported_and_good_ones_saved(alice):
+    good = [entry(), entry(headache=0)]
+    bad = entry(headache=42)
+    body = {"entries": [good[0], bad, good[1]], "patches": [patch(levels=["L9/L10"]), patch()]}
+
+    result = alice.post("/api/v1/sync/", body, format="json").json()
+
+    assert statuses(result["entries"]) == ["created", "error", "created"]
+    assert result["entries"][1]["id"] == bad["id"]
+    assert "headache" in result["entries"][1]["error"]["fields"]
+    assert statuses(result["patches"]) == ["error", "created"]
+    assert SymptomEntry.objects.count() == 2 and Treatment.objects.count() == 1
+
+
+@pytest.mark.django_db
+@travel
+def test_replaying_a_batch_changes_nothing(cast, alice):
+    body = {"entries": [entry() for _ in range(3)], "patches": [patch()]}
+    alice.post("/api/v1/sync/", body, format="json")
+    cast.patient_a.refresh_from_db()
+    version = cast.patient_a.diary_version
+
+    replay = alice.post("/api/v1/sync/", body, format="json").json()
+
+    assert statuses(replay["entries"]) == ["unchanged"] * 3
+    assert statuses(replay["patches"]) == ["unchanged"]
+    assert SymptomEntry.objects.count() == 3
+    cast.patient_a.refresh_from_db()
+    assert cast.patient_a.diary_version == version
+
+
+@pytest.mark.django_db
+@travel
+def test_changed_item_is_updated(alice):
+    item = entry(headache=6)
+    alice.post("/api/v1/sync/", {"entries": [item]}, format="json")
+
+    result = alice.post("/api/v1/sync/", {"entries": [{**item, "headache": 3}]}, format="json")
+
+    assert statuses(result.json()["entries"]) == ["updated"]
+    assert SymptomEntry.objects.get(uuid=item["id"]).headache == 3
+
+
+@pytest.mark.django_db
+@travel
+def test_deletions_report_each_outcome(cast, alice):
+    live = EntryFactory(patient=cast.patient_a)
+    gone = EntryFactory(patient=cast.patient_a, deleted_at=NOW)
+    treatment = TreatmentFactory(patient=cast.patient_a)
+    someone_elses = EntryFactory(patient=cast.patient_b)
+    deleted = [
+        {"type": "entry", "id": str(live.uuid)},
+        {"type": "entry", "id": str(gone.uuid)},
+        {"type": "patch", "id": str(treatment.uuid)},
+        {"type": "entry", "id": str(someone_elses.uuid)},
+        {"type": "ghost", "id": str(uuid.uuid4())},
+    ]
+
+    result = alice.post("/api/v1/sync/", {"deleted": deleted}, format="json").json()["deleted"]
+
+    assert statuses(result) == ["deleted", "unchanged", "deleted", "error", "error"]
+    assert result[3]["error"]["code"] == "not_found"
+    someone_elses.refresh_from_db()
+    assert someone_elses.deleted_at is None
+
+
+@pytest.mark.django_db
+@travel
+def test_a_deleted_record_is_not_brought_back_by_a_stale_upsert(cast, alice):
+    item = entry()
+    alice.post("/api/v1/sync/", {"entries": [item]}, format="json")
+    alice.post("/api/v1/sync/", {"deleted": [{"type": "entry", "id": item["id"]}]}, format="json")
+
+    result = alice.post("/api/v1/sync/", {"entries": [item]}, format="json").json()
+
+    assert result["entries"][0]["error"]["code"] == "deleted"
+    assert SymptomEntry.objects.get(uuid=item["id"]).deleted_at is not None
+
+
+@pytest.mark.django_db
+@travel
+def test_the_same_id_twice_in_a_batch_is_refused_once(alice):
+    item = entry()
+    result = alice.post("/api/v1/sync/", {"entries": [item, item]}, format="json").json()
+
+    assert statuses(result["entries"]) == ["created", "error"]
+    assert SymptomEntry.objects.count() == 1
+
+
+@pytest.mark.django_db
+@travel
+def test_items_without_an_id_get_one_from_the_server(alice):
+    item = entry()
+    del item["id"]
+    result = alice.post("/api/v1/sync/", {"entries": [item]}, format="json").json()
+
+    assert result["entries"][0]["status"] == "created"
+    assert SymptomEntry.objects.filter(uuid=result["entries"][0]["id"]).exists()
+
+
+@pytest.mark.django_db
+@travel
+def test_more_than_500_items_are_refused_whole(alice):
+    body = {"entries": [entry() for _ in range(400)], "patches": [patch() for _ in range(101)]}
+    response = alice.post("/api/v1/sync/", body, format="json")
+
+    assert response.status_code == 400
+    assert "500" in response.json()["error"]["message"]
+    assert SymptomEntry.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [[], {"entries": "nope"}, {"entries": [1, 2]}, {"deleted": [{"type": "entry"}]}],
+    ids=["a list", "entries not a list", "entries not objects", "deletion without id"],
+)
+def test_malformed_batches_are_a_clear_400_not_a_500(alice, body):
+    response = alice.post("/api/v1/sync/", body, format="json")
+    if response.status_code == 200:  # item-level problems are reported per item
+        assert statuses(response.json()["deleted"]) == ["error"]
+    else:
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "invalid"
+
+
+# --- Reading changes -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+@travel
+def test_first_sync_returns_everything_and_a_cursor(cast, alice):
+    alice.post(
+        "/api/v1/sync/", {"entries": [entry(), entry()], "patches": [patch()]}, format="json"
+    )
+
+    changes = alice.get("/api/v1/sync/").json()
+
+    assert (len(changes["entries"]), len(changes["patches"]), changes["deleted"]) == (2, 1, [])
+    assert changes["has_more"] is False
+    again = alice.get("/api/v1/sync/", {"cursor": changes["cursor"]}).json()
+    assert (again["entries"], again["patches"], again["deleted"]) == ([], [], [])
+    assert again["cursor"] == changes["cursor"]
+
+
+@pytest.mark.django_db
+@travel
+def test_cursor_brings_edits_and_deletes_as_tombstones(cast, alice):
+    first, second = entry(), entry()
+    alice.post("/api/v1/sync/", {"entries": [first, second]}, format="json")
+    cursor = alice.get("/api/v1/sync/").json()["cursor"]
+
+    alice.patch(f"/api/v1/entries/{first['id']}/", {"headache": 1}, format="json")
+    alice.delete(f"/api/v1/entries/{second['id']}/")
+    changes = alice.get("/api/v1/sync/", {"cursor": cursor}).json()
+
+    assert [(e["id"], e["headache"]) for e in changes["entries"]] == [(first["id"], 1)]
+    assert [(d["type"], d["id"]) for d in changes["deleted"]] == [("entry", second["id"])]
+
+
+@pytest.mark.django_db
+def test_sync_never_shows_another_patients_diary(cast, api):
+    EntryFactory(patient=cast.patient_a)
+    assert api(cast.patient_b.user).get("/api/v1/sync/").json()["entries"] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cursor", ["garbage", "eyJ2IjogMn0", "!!!"])
+def test_an_invalid_cursor_is_a_400(alice, cursor):
+    response = alice.get("/api/v1/sync/", {"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+@pytest.mark.django_db
+def test_changes_come_in_pages_without_gaps(cast):
+    entries = EntryFactory.create_batch(5, patient=cast.patient_a, version=1)
+    seen, position = [], SyncPosition()
+    while True:
+        page = sync_changes(patient=cast.patient_a, position=position, limit=2)
+        seen += [e.pk for e in page.entries]
+        position = page.position
+        if not page.has_more:
+            break
+    assert sorted(seen) == sorted(e.pk for e in entries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_committing_late_is_not_skipped_by_the_cursor(cast, postgres_only):
+    """The trap of timestamp cursors: a transaction that started first but
+    commits last. Here the slow writer holds the diary lock, so the fast one
+    waits, and a reader in between neither sees nor skips either change."""
+    slow_has_written, release_slow = threading.Event(), threading.Event()
+    patient = cast.patient_a
+    values = {"recorded_at": NOW, "posture": "standing", "headache": 5}
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                record_create(model=SymptomEntry, patient=patient, values=values)
+                slow_has_written.set()
+                release_slow.wait(10)
+        finally:
+            connections.close_all()
+
+    def fast_writer():
+        try:
+            record_create(model=SymptomEntry, patient=patient, values=values)
+        finally:
+            connections.close_all()
+
+    slow = threading.Thread(target=slow_writer)
+    slow.start()
+    assert slow_has_written.wait(10)
+    fast = threading.Thread(target=fast_writer)
+    fast.start()
+    fast.join(timeout=1)  # it must be waiting for the diary lock
+
+    between = sync_changes(patient=patient, position=SyncPosition())
+    release_slow.set()
+    slow.join(10)
+    fast.join(10)
+    after = sync_changes(patient=patient, position=between.position)
+
+    assert between.entries == []
+    assert len(after.entries) == 2
+    assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db
+@travel
+def test_an_item_the_database_could_not_hold_does_not_lose_the_batch(alice):
+    body = {
+        "entries": [
+            entry(),
+            entry(minutes_in_posture=10**10),
+            entry(recorded_at="2026-03-09T08:00:00+20:00"),
+        ]
+    }
+    result = alice.post("/api/v1/sync/", body, format="json").json()
+    assert statuses(result["entries"]) == ["created", "error", "error"]
+    assert SymptomEntry.objects.count() == 1
