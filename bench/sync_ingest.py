@@ -75,6 +75,7 @@ COPY_COLUMNS = (
     "updated_at",
     "deleted_at",
     "version",
+    "sync_digest",
 )
 NOTES = (
     "Worse after standing at work.",
@@ -126,6 +127,8 @@ def build_entries(rng: random.Random, n: int, symptoms: tuple[str, ...]) -> list
 
 def copy_rows(entries: list[dict[str, Any]], patient_id: uuid.UUID) -> list[tuple[Any, ...]]:
     """The row the app would write for each entry (fresh uuid; version 1 = first write)."""
+    from diary.services.sync import item_digest  # needs Django set up first
+
     now = datetime.now(UTC)
     rows = []
     for e in entries:
@@ -149,6 +152,7 @@ def copy_rows(entries: list[dict[str, Any]], patient_id: uuid.UUID) -> list[tupl
                 now,
                 None,
                 1,
+                item_digest(e),  # the app stores it too, so the floor writes the same bytes
             )
         )
     return rows

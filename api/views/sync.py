@@ -24,9 +24,13 @@ from diary.services.sync import (
     SyncDeletion,
     SyncItem,
     SyncPosition,
+    item_digest,
     sync_apply,
     sync_changes,
+    sync_replayed,
 )
+
+SERIALIZERS = {"entry": EntrySerializer, "patch": TreatmentSerializer}
 
 
 def _item_result(item_id, outcome) -> dict:
@@ -50,14 +54,26 @@ def _invalid(item_id, errors) -> dict:
     }
 
 
-def _validate_items(raw_items, serializer_class, results) -> list[SyncItem]:
-    """Validate each item alone; record failures in `results`, return the good ones."""
+def _validate_items(patient, record_type, raw_items, results) -> list[SyncItem]:
+    """Validate each item alone; record failures in `results`, return the good ones.
+
+    Items the diary already holds exactly as sent (a replay) are answered
+    "unchanged" at once.
+    """
+    digests = [item_digest(raw) for raw in raw_items]
+    replayed = sync_replayed(
+        patient=patient, record_type=record_type, raw_items=raw_items, digests=digests
+    )
+    for index, item_id in replayed.items():
+        results[index] = {"id": item_id, "status": "unchanged"}
     # One serializer for the whole section: building one (its fields, from the
     # model) costs more than validating an item, and run_validation keeps no
     # state between calls.
-    serializer = serializer_class()
+    serializer = SERIALIZERS[record_type]()
     items, seen = [], set()
     for index, raw in enumerate(raw_items):
+        if index in replayed:
+            continue
         try:
             values = dict(serializer.run_validation(raw))
         except ValidationError as exc:
@@ -70,7 +86,7 @@ def _validate_items(raw_items, serializer_class, results) -> list[SyncItem]:
             )
             continue
         seen.add(item_uuid)
-        items.append(SyncItem(index=index, uuid=item_uuid, values=values))
+        items.append(SyncItem(index=index, uuid=item_uuid, values=values, digest=digests[index]))
     return items
 
 
@@ -131,8 +147,8 @@ class SyncView(APIView):
         batch.is_valid(raise_exception=True)
         raw = batch.validated_data
         results = {key: [None] * len(raw[key]) for key in ("entries", "patches", "deleted")}
-        entries = _validate_items(raw["entries"], EntrySerializer, results["entries"])
-        patches = _validate_items(raw["patches"], TreatmentSerializer, results["patches"])
+        entries = _validate_items(patient, "entry", raw["entries"], results["entries"])
+        patches = _validate_items(patient, "patch", raw["patches"], results["patches"])
         deletions = _validate_deletions(raw["deleted"], results["deleted"])
 
         outcome = sync_apply(

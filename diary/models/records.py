@@ -32,6 +32,9 @@ class DiaryRecord(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     version = models.BigIntegerField(default=0)
+    # Fingerprint of the sync item that last wrote this row, so a replayed
+    # batch is recognised without validating it again; any other write clears it.
+    sync_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = DiaryRecordQuerySet.as_manager()
 

@@ -95,6 +95,7 @@ def record_update(*, record: R, values: dict[str, Any]) -> R:
         return record
     for name, value in values.items():
         setattr(record, name, value)
+    record.sync_digest = ""  # the phone's last upload no longer describes this row
     record.version = diary_change_begin(patient_id=record.patient_id)
     record.save()
     return record

@@ -81,6 +81,49 @@ def test_replaying_a_batch_changes_nothing(cast, alice):
 
 @pytest.mark.django_db
 @travel
+def test_a_replay_after_an_edit_elsewhere_is_applied_not_waved_through(alice):
+    # The replay fast path must not mistake a row edited since the upload for
+    # the one the phone sent.
+    item = entry(headache=6)
+    alice.post("/api/v1/sync/", {"entries": [item]}, format="json")
+    alice.patch(f"/api/v1/entries/{item['id']}/", {"headache": 2}, format="json")
+
+    result = alice.post("/api/v1/sync/", {"entries": [item]}, format="json").json()
+
+    assert statuses(result["entries"]) == ["updated"]
+    assert SymptomEntry.objects.get(uuid=item["id"]).headache == 6
+
+
+@pytest.mark.django_db
+@travel
+def test_a_replay_is_recognised_whatever_path_wrote_the_row(alice):
+    item = entry(recorded_at="2026-03-09T08:00:00+01:00")
+    alice.post("/api/v1/entries/", item, format="json")
+    same_moment_spelled_otherwise = {**item, "recorded_at": "2026-03-09T08:00:00.000+01:00"}
+
+    result = alice.post(
+        "/api/v1/sync/",
+        {"entries": [item, {**same_moment_spelled_otherwise, "id": item["id"]}]},
+        format="json",
+    ).json()
+
+    assert statuses(result["entries"]) == ["unchanged", "error"]
+    assert SymptomEntry.objects.count() == 1
+
+
+@pytest.mark.django_db
+@travel
+def test_a_replayed_batch_still_reports_a_repeated_id(alice):
+    item = entry()
+    alice.post("/api/v1/sync/", {"entries": [item, item]}, format="json")
+
+    result = alice.post("/api/v1/sync/", {"entries": [item, item]}, format="json").json()
+
+    assert statuses(result["entries"]) == ["unchanged", "error"]
+
+
+@pytest.mark.django_db
+@travel
 def test_changed_item_is_updated(alice):
     item = entry(headache=6)
     alice.post("/api/v1/sync/", {"entries": [item]}, format="json")
