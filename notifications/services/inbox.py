@@ -1,0 +1,29 @@
+"""The in-app inbox: what a staff member has been told about, and what they opened."""
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from notifications.models import InboxItem
+
+
+def inbox_for(user) -> QuerySet[InboxItem]:
+    return InboxItem.objects.filter(recipient=user).select_related("flag__patient")
+
+
+def inbox_unread_count(*, user) -> int:
+    """Flags with something unread (a raised and an escalated item count once)."""
+    return (
+        InboxItem.objects.filter(recipient=user, read_at__isnull=True)
+        .values("flag_id")
+        .distinct()
+        .count()
+    )
+
+
+def inbox_mark_read(*, user, flag_id, now: dt.datetime | None = None) -> int:
+    """Opening a flag reads every inbox item of it for this user (one UPDATE)."""
+    return InboxItem.objects.filter(recipient=user, flag_id=flag_id, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )

@@ -1,0 +1,232 @@
+"""Reminders pushed to a patient's phone: check-ins after a treatment, a daily nudge.
+
+Each reminder is a stored next-due time. The periodic task claims a due one
+with a conditional UPDATE (check-in: scheduled → sent; daily: next_due_at
+compare-and-swap to the following day), so two beat processes, or a task run
+twice, send it once. Push texts carry no health detail.
+
+Check-ins are derived from Treatment rows by the periodic task rather than
+hooked into every write path: a treatment arriving through the API, a sync
+batch or the admin gets its check-ins all the same.
+"""
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from diary.models import Patient, SymptomEntry, Treatment
+from notifications.models import (
+    Device,
+    Reminder,
+    ReminderKind,
+    ReminderPreference,
+    ReminderStatus,
+)
+from notifications.schedule import (
+    CHECKIN_STEPS,
+    QUIET_END,
+    QUIET_START,
+    checkin_due_times,
+    in_quiet_hours,
+    next_daily_reminder,
+    outside_quiet_hours,
+)
+from notifications.transports import Push, TransportError, push_backend
+
+logger = logging.getLogger(__name__)
+
+# A check-in recorded this late (a phone syncing after days offline) is not sent.
+CHECKIN_GRACE = dt.timedelta(hours=2)
+CHECKIN_REACH = max(delay for _, delay in CHECKIN_STEPS) + dt.timedelta(days=1)
+NOTHING_LOGGED_FOR = dt.timedelta(hours=24)
+
+CHECKIN_PUSH = Push(
+    title="Time for a check-in",
+    body="Please log one rating sitting or standing, and one lying down.",
+    data={"type": "checkin"},
+)
+DAILY_PUSH = Push(
+    title="Your diary",
+    body="Nothing logged today yet: a quick rating helps your care team.",
+    data={"type": "daily"},
+)
+
+
+# --- Planning -------------------------------------------------------------------------
+
+
+def checkins_schedule(*, now: dt.datetime) -> int:
+    """Create the check-ins of recent treatments that have none yet; returns how many."""
+    treatments = (
+        Treatment.objects.live()
+        .filter(performed_at__gte=now - CHECKIN_REACH, patient__user__isnull=False)
+        .exclude(Exists(Reminder.objects.filter(treatment=OuterRef("pk"))))
+        .select_related("patient")
+    )
+    planned = []
+    for treatment in treatments:
+        for step, due in checkin_due_times(treatment.performed_at, treatment.patient.timezone):
+            late = due < now - CHECKIN_GRACE
+            planned.append(
+                Reminder(
+                    patient_id=treatment.patient_id,
+                    kind=ReminderKind.CHECKIN,
+                    treatment=treatment,
+                    step=step,
+                    status=ReminderStatus.SKIPPED if late else ReminderStatus.SCHEDULED,
+                    next_due_at=None if late else due,
+                    outcome="recorded after it was due" if late else "",
+                )
+            )
+    return len(Reminder.objects.bulk_create(planned, ignore_conflicts=True))
+
+
+def reminder_preference_for(*, patient: Patient) -> ReminderPreference:
+    return ReminderPreference.objects.filter(patient=patient).first() or ReminderPreference(
+        patient=patient
+    )
+
+
+@transaction.atomic
+def reminder_preference_update(
+    *, patient: Patient, values: dict[str, Any], now: dt.datetime | None = None
+) -> ReminderPreference:
+    """Opt in or out of the daily reminder, or move it; reschedules it at once."""
+    now = now or timezone.now()
+    preference, _ = ReminderPreference.objects.select_for_update().get_or_create(patient=patient)
+    for name, value in values.items():
+        setattr(preference, name, value)
+    at = preference.daily_time
+    if at >= QUIET_START or at < QUIET_END:
+        raise ValidationError(
+            {"daily_time": [f"Choose a time between {QUIET_END:%H:%M} and {QUIET_START:%H:%M}."]}
+        )
+    preference.save()
+    if preference.daily_enabled:
+        Reminder.objects.update_or_create(
+            patient=patient,
+            kind=ReminderKind.DAILY,
+            defaults={
+                "status": ReminderStatus.SCHEDULED,
+                "next_due_at": next_daily_reminder(now, at, patient.timezone),
+            },
+        )
+    else:
+        Reminder.objects.filter(patient=patient, kind=ReminderKind.DAILY).update(
+            status=ReminderStatus.SKIPPED, next_due_at=None, outcome="turned off"
+        )
+    return preference
+
+
+# --- Sending --------------------------------------------------------------------------
+
+
+def reminders_due(*, now: dt.datetime, limit: int = 1000) -> list[int]:
+    return list(
+        Reminder.objects.filter(status=ReminderStatus.SCHEDULED, next_due_at__lte=now)
+        .order_by("next_due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _push(patient: Patient, push: Push, reminder_id: int) -> str:
+    devices = list(Device.objects.filter(user_id=patient.user_id)) if patient.user_id else []
+    if not devices:
+        return "no device"
+    backend, sent = push_backend(), 0
+    for device in devices:
+        message = Push(push.title, push.body, {**push.data, "reminder": str(reminder_id)})
+        try:
+            backend.send(device=device, push=message)
+            sent += 1
+        except TransportError as exc:
+            logger.warning("Push to device %s failed: %s", device.pk, exc)
+            if exc.permanent:
+                device.delete()  # the phone uninstalled the app or dropped the token
+    return f"pushed to {sent} of {len(devices)} device(s)"
+
+
+def _send_checkin(reminder: Reminder, now: dt.datetime) -> str | None:
+    tz = reminder.patient.timezone
+    if in_quiet_hours(now, tz):
+        # Beat was late and it is night now: wait for the morning, do not drop it.
+        Reminder.objects.filter(
+            pk=reminder.pk, status=ReminderStatus.SCHEDULED, next_due_at=reminder.next_due_at
+        ).update(next_due_at=outside_quiet_hours(now, tz))
+        return None
+    won = Reminder.objects.filter(
+        pk=reminder.pk, status=ReminderStatus.SCHEDULED, next_due_at__lte=now
+    ).update(status=ReminderStatus.SENT, last_sent_at=now, next_due_at=None)
+    if not won:
+        return None
+    if reminder.treatment is None or reminder.treatment.is_deleted:
+        outcome = "treatment deleted"
+        Reminder.objects.filter(pk=reminder.pk).update(
+            status=ReminderStatus.SKIPPED, outcome=outcome
+        )
+        return outcome
+    outcome = _push(reminder.patient, CHECKIN_PUSH, reminder.pk)
+    Reminder.objects.filter(pk=reminder.pk).update(outcome=outcome)
+    return outcome
+
+
+def _logged_recently(patient: Patient, now: dt.datetime) -> bool:
+    since = now - NOTHING_LOGGED_FOR
+    return (
+        SymptomEntry.objects.live()
+        .filter(patient=patient)
+        .filter(Q(recorded_at__gte=since) | Q(created_at__gte=since))
+        .exists()
+    )
+
+
+def _send_daily(reminder: Reminder, now: dt.datetime) -> str | None:
+    patient = reminder.patient
+    preference = reminder_preference_for(patient=patient)
+    following = next_daily_reminder(now, preference.daily_time, patient.timezone)
+    # Compare-and-swap on the due time: of two racing claimers one moves it, one misses.
+    won = Reminder.objects.filter(
+        pk=reminder.pk, status=ReminderStatus.SCHEDULED, next_due_at=reminder.next_due_at
+    ).update(next_due_at=following, last_sent_at=now)
+    if not won:
+        return None
+    if not preference.daily_enabled:
+        outcome = "turned off"
+    elif in_quiet_hours(now, patient.timezone):
+        outcome = "skipped: quiet hours"
+    elif _logged_recently(patient, now):
+        outcome = "skipped: logged in the last 24 h"
+    else:
+        outcome = _push(patient, DAILY_PUSH, reminder.pk)
+    Reminder.objects.filter(pk=reminder.pk).update(outcome=outcome)
+    return outcome
+
+
+def reminder_send(*, reminder_id: int, now: dt.datetime | None = None) -> str | None:
+    """Send one due reminder if this caller wins its claim; returns the outcome or None."""
+    now = now or timezone.now()
+    reminder = (
+        Reminder.objects.select_related("patient", "treatment")
+        .filter(pk=reminder_id, status=ReminderStatus.SCHEDULED, next_due_at__lte=now)
+        .first()
+    )
+    if reminder is None:
+        return None
+    if reminder.kind == ReminderKind.CHECKIN:
+        return _send_checkin(reminder, now)
+    return _send_daily(reminder, now)
+
+
+def daily_reminder_next_due(*, patient: Patient) -> dt.datetime | None:
+    return (
+        Reminder.objects.filter(
+            patient=patient, kind=ReminderKind.DAILY, status=ReminderStatus.SCHEDULED
+        )
+        .values_list("next_due_at", flat=True)
+        .first()
+    )
