@@ -1,0 +1,117 @@
+"""The course chart: daily upright and lying scores, treatments and flags.
+
+matplotlib's object API with the Agg canvas (no pyplot, no global figure
+state), so charts can be drawn in a worker without a display.
+"""
+
+import io
+import math
+from datetime import date, timedelta
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+from exports.data import ExportData
+from exports.summary import DayScores
+
+UPRIGHT_COLOUR = "#c0392b"
+LYING_COLOUR = "#2e6da4"
+TREATMENT_COLOUR = "#555555"
+FLAG_STYLE = {  # marker, colour, legend label
+    "relapse": ("v", "#d35400", "Relapse flag"),
+    "no_response": ("X", "#8e44ad", "No-response flag"),
+    "rebound_pattern": ("D", "#16a085", "Rebound-pattern flag"),
+}
+SHORT_KIND = {
+    "epidural_blood_patch": "EBP",
+    "fibrin_glue": "Fibrin glue",
+    "platelet_lysate": "Platelet lysate",
+    "surgical_repair": "Surgery",
+    "other": "Other",
+}
+FLAG_ROW_Y = 10.9  # flags sit in a band above the 0-10 scale
+
+
+def _series(scores: dict[date, float], first: date, last: date) -> tuple[list, list]:
+    """Every day of the range, NaN where nothing was logged: gaps show as gaps."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return days, [scores.get(day, math.nan) for day in days]
+
+
+def course_chart_png(
+    data: ExportData, scores: DayScores, *, width_in: float = 10.0, dpi: int = 170
+) -> bytes:
+    first, last = data.first_day(), data.last_day()
+    figure = Figure(figsize=(width_in, width_in * 0.42), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    if first is None or last is None:
+        axes.text(0.5, 0.5, "No entries in this period", ha="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        return _png(figure, dpi)
+
+    days, upright = _series(scores.upright, first, last)
+    _, lying = _series(scores.lying, first, last)
+    dense = len(days) > 120
+    style = {"linewidth": 1.1 if dense else 1.6, "markersize": 0 if dense else 3, "marker": "o"}
+    axes.plot(days, upright, color=UPRIGHT_COLOUR, label="Upright (sitting/standing)", **style)
+    axes.plot(days, lying, color=LYING_COLOUR, label="Lying", **style)
+
+    for treatment in data.treatments:
+        day = data.local(treatment.performed_at).date()
+        axes.axvline(day, color=TREATMENT_COLOUR, linestyle="--", linewidth=1)
+        label = " ".join(
+            part
+            for part in (
+                SHORT_KIND.get(treatment.kind, treatment.kind),
+                treatment.approach or "",
+                "+".join(treatment.levels),
+            )
+            if part
+        )
+        axes.annotate(
+            label,
+            xy=(day, 9.9),
+            xytext=(3, 0),
+            textcoords="offset points",
+            fontsize=7.5,
+            color=TREATMENT_COLOUR,
+            va="top",
+            ha="left",
+            bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                  "alpha": 0.85},
+        )  # fmt: skip
+
+    for kind, (marker, colour, legend) in FLAG_STYLE.items():
+        flag_days = [data.local(f.proven_at).date() for f in data.flags if f.kind == kind]
+        if flag_days:
+            axes.scatter(
+                flag_days,
+                [FLAG_ROW_Y] * len(flag_days),
+                marker=marker,
+                color=colour,
+                s=46,
+                zorder=5,
+                label=legend,
+                clip_on=False,
+            )
+
+    axes.set_xlim(first - timedelta(days=0.5), last + timedelta(days=0.5))
+    axes.set_ylim(-0.3, 11.5)
+    axes.set_yticks(range(0, 11, 2))
+    axes.set_ylabel("Headache, daily median (0-10)")
+    axes.axhline(10.45, color="#dddddd", linewidth=0.8)
+    locator = AutoDateLocator(minticks=4, maxticks=12)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.grid(axis="y", color="#eeeeee")
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, fontsize=8, frameon=False)
+    return _png(figure, dpi)
+
+
+def _png(figure: Figure, dpi: int) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

@@ -1,0 +1,125 @@
+"""Export jobs (a file built in the background) and their audit trail."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from diary.models import Patient
+
+
+class ExportFormat(models.TextChoices):
+    PDF = "pdf", "PDF for the clinician"
+    CSV = "csv", "CSV (spreadsheet)"
+    FHIR = "fhir", "FHIR R4 Bundle (JSON)"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ExportJobQuerySet":
+        """Jobs of the patients this user may read: the download follows the diary's scope."""
+        return self.filter(patient__in=Patient.objects.visible_to(user))
+
+
+class ExportJob(models.Model):
+    # A random UUID (122 random bits): knowing one job's id tells nothing about another's.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="exports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    format = models.CharField(max_length=8, choices=ExportFormat.choices)
+    # Patient-local calendar days, both inclusive; null means open-ended.
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=8, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    # The storage name of the built file; emptied when the file expires.
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="export_format_valid", condition=models.Q(format__in=ExportFormat.values)
+            ),
+            models.CheckConstraint(
+                name="export_status_valid", condition=models.Q(status__in=ExportStatus.values)
+            ),
+            models.CheckConstraint(
+                name="export_progress_0_100", condition=models.Q(progress__lte=100)
+            ),
+            models.CheckConstraint(
+                name="export_range_ordered",
+                condition=models.Q(date_from__isnull=True)
+                | models.Q(date_to__isnull=True)
+                | models.Q(date_from__lte=models.F("date_to")),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], name="export_expires"),
+            models.Index(fields=["status", "created_at"], name="export_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} export of {self.patient_id} ({self.status})"
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.status == ExportStatus.DONE and bool(self.file_name)
+
+
+class ExportAuditAction(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    DOWNLOADED = "downloaded", "Downloaded"
+
+
+class ExportAuditEvent(models.Model):
+    """Who requested or downloaded which patient's diary, for which range, in which format.
+
+    Plain ids, not foreign keys, for the patient and job: the trail must
+    outlive the job row and even the patient's record.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    action = models.CharField(max_length=12, choices=ExportAuditAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as it was at the time, whatever later happens to the account.
+    actor_username = models.CharField(max_length=150)
+    actor_role = models.CharField(max_length=16, blank=True)
+    patient_id = models.UUIDField(db_index=True)
+    job_id = models.UUIDField()
+    format = models.CharField(max_length=8, choices=ExportFormat.choices)
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="export_audit_action_valid",
+                condition=models.Q(action__in=ExportAuditAction.values),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_username} {self.action} {self.format} of {self.patient_id}"
