@@ -1,10 +1,15 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+# How long a closed patient account's diary is kept before it is removed.
+DEFAULT_RETENTION_DAYS = 10 * 365
+
 
 class Clinic(models.Model):
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The clinic's record-keeping duty: a closed account's diary stays this long.
+    retention_days = models.PositiveIntegerField(default=DEFAULT_RETENTION_DAYS)
 
     def __str__(self) -> str:
         return self.name
@@ -23,6 +28,8 @@ class User(AbstractUser):
     clinic = models.ForeignKey(
         Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
+    # Set when a patient closes their account (is_active goes false with it).
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -5,7 +5,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -109,6 +109,14 @@ def api_aware_403(request, exception=None):
     if _is_api(request):
         return JsonResponse(error_body("permission_denied", MESSAGES[403]), status=403)
     return defaults.permission_denied(request, exception)
+
+
+def api_aware_csrf_failure(request, reason=""):
+    # A cookie-less POST to an unknown /api/ path reaches Django's CSRF check
+    # (DRF views are exempt, the JSON 404 catch-all is not): answer JSON there too.
+    if _is_api(request):
+        return JsonResponse(error_body("permission_denied", MESSAGES[403]), status=403)
+    return csrf.csrf_failure(request, reason)
 
 
 def error_response(code: str, message: str, status_code: int, fields=None) -> Response:

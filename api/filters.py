@@ -1,13 +1,38 @@
+import datetime as dt
+
 import django_filters
+from django import forms
 
 from diary.models import Flag, FlagKind, FlagStatus, SymptomEntry, Treatment
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 instant, turned into UTC before it reaches the database.
+
+    PostgreSQL refuses offsets beyond ±15:59 with an error (found by the
+    schema fuzzer: `?from=...-19:26` was a 500); in UTC any valid instant works,
+    and one that does not fit a date at all is a 400.
+    """
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("This time is out of range.") from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 def _range_filterset(model, moment_field: str):
     """`from` / `to` on the record's moment (a Python keyword, hence built this way)."""
     attrs = {
-        "from": django_filters.IsoDateTimeFilter(field_name=moment_field, lookup_expr="gte"),
-        "to": django_filters.IsoDateTimeFilter(field_name=moment_field, lookup_expr="lte"),
+        "from": UtcIsoDateTimeFilter(field_name=moment_field, lookup_expr="gte"),
+        "to": UtcIsoDateTimeFilter(field_name=moment_field, lookup_expr="lte"),
         "patient": django_filters.UUIDFilter(field_name="patient_id"),
         "Meta": type("Meta", (), {"model": model, "fields": []}),
     }

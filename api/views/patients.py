@@ -18,6 +18,7 @@ from api.serializers.patients import (
     PatientSerializer,
 )
 from api.serializers.records import EntrySerializer, TreatmentSerializer
+from api.views.auditing import AuditedReads
 from api.views.records import create_record
 from diary.models import Patient, SymptomEntry, Treatment
 from diary.services.patients import enrollment_code_issue, patient_enroll
@@ -28,8 +29,12 @@ def visible_patients(user):
     return Patient.objects.visible_to(user).prefetch_related(care_team)
 
 
-class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PatientViewSet(
+    AuditedReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = PatientSerializer
+    audit_record_type = "patient"
+    audit_patient_attr = "pk"
     lookup_value_converter = "uuid"
     permission_classes = [(IsStaff & ReadOnly) | IsCoordinator]
 
@@ -70,10 +75,13 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
 
 
-class PatientRecordsView(generics.ListAPIView):
+class PatientRecordsView(AuditedReads, generics.ListAPIView):
     """One patient's live records, for the staff who may read that patient."""
 
     model = None
+
+    def audited_patients(self, page) -> list:
+        return [self.kwargs["pk"]]  # read, even when the page is empty
 
     def get_patient(self) -> Patient:
         return get_object_or_404(
@@ -92,6 +100,7 @@ class PatientEntriesView(PatientRecordsView):
     serializer_class = EntrySerializer
     filterset_class = EntryFilter
     permission_classes = [IsStaff]
+    audit_record_type = "entry"
 
 
 @extend_schema(tags=["patients"])
@@ -102,6 +111,7 @@ class PatientTreatmentsView(generics.ListCreateAPIView, PatientRecordsView):
     serializer_class = TreatmentSerializer
     filterset_class = TreatmentFilter
     permission_classes = [(IsStaff & ReadOnly) | IsClinician]
+    audit_record_type = "patch"
 
     def create(self, request, *args, **kwargs):
         return create_record(

@@ -1,15 +1,19 @@
 """Symptom entries and treatments: the patient writes, the care team reads."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.errors import error_response
 from api.filters import EntryFilter, TreatmentFilter
 from api.permissions import IsClinician, IsDiaryReader, IsPatient
+from api.serializers.history import EntryHistorySerializer, TreatmentHistorySerializer
 from api.serializers.records import EntrySerializer, TreatmentSerializer
+from api.views.auditing import AuditedReads
 from api.views.scope import own_patient
+from audit.queries import record_revisions
 from diary.models import SymptomEntry, Treatment
 from diary.services.records import RecordDeleted, record_create, record_delete, record_update
 
@@ -58,14 +62,17 @@ class DiaryRecordViewSet(
     change_permissions = IsPatient
 
     def get_permissions(self):
-        if self.action in ("list", "retrieve", "metadata"):
+        # No action: a method the route does not offer, answered 405 after this.
+        if self.action in ("list", "retrieve", "metadata", "history", None):
             return [IsDiaryReader()]
         if self.action == "create":
             return [IsPatient()]
         return [self.change_permissions()]
 
     def get_queryset(self):
-        return self.model.objects.live().visible_to(self.request.user)
+        records = self.model.objects.visible_to(self.request.user)
+        # History is what a deleted record still has to show.
+        return records if self.action == "history" else records.live()
 
     def get_object(self):
         # The id is unique per patient; a reader of several patients who somehow
@@ -90,23 +97,70 @@ class DiaryRecordViewSet(
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         values.pop("uuid", None)  # the id is fixed at creation
-        record = record_update(record=record, values=values)
+        record = record_update(record=record, values=values, by=request.user)
         return Response(self.get_serializer(record).data)
 
     def perform_destroy(self, instance):
-        record_delete(record=instance)
+        record_delete(record=instance, by=self.request.user)
+
+    history_serializer_class = None
+
+    def history(self, request, *args, **kwargs):
+        """Earlier versions of this record: what changed, when and by whom (newest first).
+
+        Kept for edits and deletes, so the care team can see what changed
+        after a flag was raised. A deleted record still has its history.
+        """
+        record = self.get_object()
+        body = {
+            "id": record.uuid,
+            "current": None if record.is_deleted else record,
+            "versions": [
+                {
+                    "change": revision.change,
+                    "changed_at": revision.changed_at,
+                    "changed_by": revision.changed_by
+                    and {"id": revision.changed_by.pk, "role": revision.changed_by.role},
+                    "valid_from": revision.valid_from,
+                    "record": earlier,
+                }
+                for revision, earlier in record_revisions(record=record)
+            ],
+        }
+        return Response(self.history_serializer_class(body).data)
+
+
+def _create_answers(serializer):
+    # 200: a retried create (an id already stored) answers with the stored record.
+    return extend_schema_view(create=extend_schema(responses={201: serializer, 200: serializer}))
 
 
 @extend_schema(tags=["entries"])
-class EntryViewSet(DiaryRecordViewSet):
+@_create_answers(EntrySerializer)
+class EntryViewSet(AuditedReads, DiaryRecordViewSet):
     model = SymptomEntry
     serializer_class = EntrySerializer
     filterset_class = EntryFilter
+    audit_record_type = "entry"
+    history_serializer_class = EntryHistorySerializer
+
+    @extend_schema(responses=EntryHistorySerializer)
+    @action(detail=True, methods=["get"])
+    def history(self, request, *args, **kwargs):
+        return super().history(request, *args, **kwargs)
 
 
 @extend_schema(tags=["patches"])
-class TreatmentViewSet(DiaryRecordViewSet):
+@_create_answers(TreatmentSerializer)
+class TreatmentViewSet(AuditedReads, DiaryRecordViewSet):
     model = Treatment
     serializer_class = TreatmentSerializer
     filterset_class = TreatmentFilter
     change_permissions = IsPatient | IsClinician
+    audit_record_type = "patch"
+    history_serializer_class = TreatmentHistorySerializer
+
+    @extend_schema(responses=TreatmentHistorySerializer)
+    @action(detail=True, methods=["get"])
+    def history(self, request, *args, **kwargs):
+        return super().history(request, *args, **kwargs)

@@ -2,6 +2,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import Action
+from audit.services import audit_record
 from diary.models import Flag, FlagStatus
 
 
@@ -21,6 +23,8 @@ def flag_acknowledge(*, flag: Flag, by: User) -> Flag:
     flag.refresh_from_db()
     if not claimed and flag.status != FlagStatus.ACKNOWLEDGED:
         raise FlagTransitionRefused("This flag is already resolved.")
+    if claimed:
+        _audit_change(flag)
     return flag
 
 
@@ -38,4 +42,11 @@ def flag_resolve(*, flag: Flag, by: User, note: str = "") -> Flag:
         acknowledged_by=by, acknowledged_at=now
     )
     flag.refresh_from_db()
+    _audit_change(flag)
     return flag
+
+
+def _audit_change(flag: Flag) -> None:
+    audit_record(
+        action=Action.UPDATE, record_type="flag", record_id=flag.pk, patient_id=flag.patient_id
+    )

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from audit.models import Action, Outcome
+from audit.services import audit_record
 from diary import enrollment_codes
 from diary.models import Condition, EnrollmentCode, Patient
 
@@ -82,6 +84,8 @@ def patient_account_claim(*, code: str, username: str, password: str) -> User:
         .first()
     )
     if record is None or record.patient.user_id is not None:
+        # A wrong or spent code: recorded, so guessing shows in the trail.
+        audit_record(action=Action.ENROLL, record_type="enrollment_code", outcome=Outcome.FAILURE)
         raise EnrollmentRefused
     user = User(username=username, role=Role.PATIENT)
     user.full_clean(exclude=["password"])
@@ -97,4 +101,11 @@ def patient_account_claim(*, code: str, username: str, password: str) -> User:
         raise EnrollmentRefused
     record.patient.user = user
     record.patient.save(update_fields=["user"])
+    audit_record(
+        action=Action.ENROLL,
+        record_type="account",
+        record_id=user.pk,
+        patient_id=record.patient_id,
+        actor=user,
+    )
     return user

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import Action, RecordRevision
+from audit.services import audit_record, revisions_keep
 from diary.models import Patient, SymptomEntry, Treatment
 from diary.models.records import DiaryRecord
 from diary.services.changes import diary_change_begin
@@ -21,6 +23,8 @@ MOMENT_FIELDS: dict[type[DiaryRecord], tuple[str, str]] = {
     SymptomEntry: ("recorded_at", "recorded_offset_minutes"),
     Treatment: ("performed_at", "performed_offset_minutes"),
 }
+# The API's (and sync's) name for each kind, used by the trail and the history.
+RECORD_TYPE_NAMES: dict[type[DiaryRecord], str] = {SymptomEntry: "entry", Treatment: "patch"}
 
 
 class RecordDeleted(Exception):
@@ -78,6 +82,7 @@ def record_create(
         **extra,
         **to_model_values(model, values),
     )
+    _audit(Action.CREATE, record)
     return record, True
 
 
@@ -88,24 +93,51 @@ def _find(model: type[R], patient: Patient, record_uuid) -> R | None:
     return record
 
 
+def _audit(action: str, record: DiaryRecord) -> None:
+    audit_record(
+        action=action,
+        record_type=RECORD_TYPE_NAMES[type(record)],
+        record_id=record.uuid,
+        patient_id=record.patient_id,
+    )
+
+
 @transaction.atomic
-def record_update(*, record: R, values: dict[str, Any]) -> R:
+def record_update(*, record: R, values: dict[str, Any], by=None) -> R:
+    """Change a record; the version it replaces is kept (who changed it, when)."""
     values = to_model_values(type(record), values)
     if not has_changes(record, values):
         return record
+    revisions_keep(
+        records=[record],
+        record_type=RECORD_TYPE_NAMES[type(record)],
+        change=RecordRevision.Change.UPDATE,
+        by=by,
+    )
     for name, value in values.items():
         setattr(record, name, value)
     record.sync_digest = ""  # the phone's last upload no longer describes this row
     record.version = diary_change_begin(patient_id=record.patient_id)
     record.save()
+    _audit(Action.UPDATE, record)
     return record
 
 
 @transaction.atomic
-def record_delete(*, record: DiaryRecord) -> None:
-    """Leave a tombstone: the phone learns of the delete through sync."""
+def record_delete(*, record: DiaryRecord, by=None) -> None:
+    """Leave a tombstone: the phone learns of the delete through sync.
+
+    The version it ends is kept in the record's history.
+    """
     if record.is_deleted:
         return
+    revisions_keep(
+        records=[record],
+        record_type=RECORD_TYPE_NAMES[type(record)],
+        change=RecordRevision.Change.DELETE,
+        by=by,
+    )
     record.deleted_at = timezone.now()
     record.version = diary_change_begin(patient_id=record.patient_id)
     record.save(update_fields=["deleted_at", "version", "updated_at"])
+    _audit(Action.DELETE, record)

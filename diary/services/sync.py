@@ -15,6 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import Action, RecordRevision
+from audit.services import audit_record_many, revisions_keep
 from diary.models import Patient, SymptomEntry, Treatment
 from diary.models.records import DiaryRecord
 from diary.services.changes import diary_change_begin
@@ -139,6 +141,16 @@ def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dic
     ]
     model.objects.bulk_create(rows)
     statuses.update({item.index: CREATED for item, _ in to_create})
+    # Audit trail and history (issue 7): bulk writes send no signals, so the
+    # service writes them, one INSERT each, before the rows are changed.
+    record_type = "entry" if model is SymptomEntry else "patch"
+    audit_record_many(action=Action.CREATE, record_type=record_type, records=rows)
+    revisions_keep(
+        records=[r for _, r, _ in to_update],
+        record_type=record_type,
+        change=RecordRevision.Change.UPDATE,
+        by=recorded_by,
+    )
     changed_fields = {"version", "updated_at", "sync_digest"}
     for item, record, values in to_update:
         for name, value in values.items():
@@ -148,6 +160,9 @@ def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dic
         statuses[item.index] = UPDATED
     if to_update:
         model.objects.bulk_update([r for _, r, _ in to_update], sorted(changed_fields))
+        audit_record_many(
+            action=Action.UPDATE, record_type=record_type, records=[r for _, r, _ in to_update]
+        )
     return statuses
 
 
@@ -190,7 +205,7 @@ def sync_apply(
         found = lookup()  # again under the lock: a concurrent sync may have written
     outcome.entries = _statuses(SymptomEntry, patient, entries, found, version, recorded_by)
     outcome.patches = _statuses(Treatment, patient, patches, found, version, recorded_by)
-    outcome.deleted = _apply_deletions(deletions, found, version)
+    outcome.deleted = _apply_deletions(deletions, found, version, recorded_by)
     return outcome
 
 
@@ -200,7 +215,7 @@ def _statuses(model, patient, items, found, version, recorded_by):
     return _apply_upserts(model, patient, items, found[model], version, recorded_by)
 
 
-def _apply_deletions(deletions: list[SyncDeletion], found, version) -> dict:
+def _apply_deletions(deletions: list[SyncDeletion], found, version, recorded_by=None) -> dict:
     statuses: dict[int, str | ItemError] = {}
     now = timezone.now()
     by_model: dict[type[DiaryRecord], list[DiaryRecord]] = {}
@@ -212,11 +227,21 @@ def _apply_deletions(deletions: list[SyncDeletion], found, version) -> dict:
         elif record.is_deleted:
             statuses[deletion.index] = UNCHANGED
         else:
-            record.deleted_at, record.version, record.updated_at = now, version, now
             by_model.setdefault(model, []).append(record)
             statuses[deletion.index] = DELETED
     for model, records in by_model.items():
+        record_type = "entry" if model is SymptomEntry else "patch"
+        # History first: it keeps each record as it was before the tombstone.
+        revisions_keep(
+            records=records,
+            record_type=record_type,
+            change=RecordRevision.Change.DELETE,
+            by=recorded_by,
+        )
+        for record in records:
+            record.deleted_at, record.version, record.updated_at = now, version, now
         model.objects.bulk_update(records, ["deleted_at", "version", "updated_at"])
+        audit_record_many(action=Action.DELETE, record_type=record_type, records=records)
     return statuses
 
 

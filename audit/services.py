@@ -1,0 +1,215 @@
+"""Write the audit trail and keep earlier versions of diary records.
+
+A request's events are collected while it runs and written in one bulk
+INSERT when it ends (`AuditMiddleware`), after ATOMIC_REQUESTS has committed
+or rolled back the request's data. That order is deliberate: an audit write
+that fails must not roll back a patient's diary entry. Instead the write is
+retried once and, if it still fails, every event is logged at ERROR with its
+full metadata on the dedicated `audit` logger (shipped off the machine with
+the other logs), so it is neither lost nor silent. Outside a request (Celery
+tasks, management commands) each event is written at once.
+"""
+
+import contextvars
+import json
+import logging
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from audit.models import Action, AuditEvent, Outcome, RecordRevision
+
+audit_logger = logging.getLogger("audit")
+
+USER_AGENT_MAX = AuditEvent._meta.get_field("user_agent").max_length
+# Fields of a diary record that are bookkeeping, not what the patient wrote.
+NOT_REVISED = {"id", "uuid", "patient", "version", "sync_digest", "created_at", "updated_at"}
+
+
+@dataclass
+class PendingEvent:
+    action: str
+    record_type: str = ""
+    record_id: str = ""
+    patient_id: str | None = None
+    outcome: str | None = None  # None: decided by the response status
+    actor_id: int | None = None
+    actor_username: str = ""
+    actor_role: str = ""
+    occurred_at: datetime = field(default_factory=timezone.now)
+
+
+@dataclass
+class AuditScope:
+    """The events of one request (or one command run) and where it came from."""
+
+    ip: str | None = None
+    user_agent: str = ""
+    request: str = ""
+    events: list[PendingEvent] = field(default_factory=list)
+
+
+_scope: contextvars.ContextVar[AuditScope | None] = contextvars.ContextVar(
+    "audit_scope", default=None
+)
+
+
+class AuditWriteFailed(Exception):
+    """The trail could not be stored (the events were logged at ERROR)."""
+
+
+def _actor_fields(user) -> dict:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    return {"actor_id": user.pk, "actor_username": user.get_username(), "actor_role": user.role}
+
+
+def audit_record(
+    *,
+    action: str,
+    record_type: str = "",
+    record_id="",
+    patient_id=None,
+    outcome: str | None = None,
+    actor=None,
+    actor_username: str = "",
+) -> None:
+    """Note one audited action; the request writes it when it ends."""
+    _collect(
+        [
+            PendingEvent(
+                action=action,
+                record_type=record_type,
+                record_id=str(record_id or ""),
+                patient_id=str(patient_id) if patient_id else None,
+                outcome=outcome,
+                **{"actor_username": actor_username, **_actor_fields(actor)},
+            )
+        ]
+    )
+
+
+def audit_record_many(*, action: str, record_type: str, records: Iterable, actor=None) -> None:
+    """One event per diary record (entries or treatments) of a batch."""
+    actor_fields = _actor_fields(actor)
+    _collect(
+        [
+            PendingEvent(
+                action=action,
+                record_type=record_type,
+                record_id=str(record.uuid),
+                patient_id=str(record.patient_id),
+                **actor_fields,
+            )
+            for record in records
+        ]
+    )
+
+
+def _collect(events: list[PendingEvent]) -> None:
+    if not events:
+        return
+    scope = _scope.get()
+    if scope is not None:
+        scope.events.extend(events)
+    else:  # a task or a command: no request end to wait for
+        audit_write(AuditScope(events=events), default_outcome=Outcome.SUCCESS)
+
+
+@contextmanager
+def audit_scope(*, ip=None, user_agent: str = "", request: str = ""):
+    """Collect events until the block ends; the caller writes them (audit_write)."""
+    scope = AuditScope(ip=ip, user_agent=(user_agent or "")[:USER_AGENT_MAX], request=request)
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def audit_write(scope: AuditScope, *, default_outcome: str, status_code=None, actor=None) -> None:
+    """Store a scope's events in one INSERT; retry once, then log and raise."""
+    if not scope.events:
+        return
+    fallback = _actor_fields(actor)
+    rows = []
+    for event in scope.events:
+        values = dict(vars(event))  # asdict deep-copies: slow for a 500-item sync
+        if event.actor_id is None:
+            values.update(fallback)
+        values["outcome"] = event.outcome or default_outcome
+        rows.append(
+            AuditEvent(
+                **values,
+                ip=scope.ip,
+                user_agent=scope.user_agent,
+                request=scope.request,
+                status_code=status_code,
+            )
+        )
+    for attempt in (1, 2):
+        try:
+            if transaction.get_connection().in_atomic_block:
+                # Inside a larger transaction (a task, a command, a test) a
+                # savepoint keeps that transaction usable if the insert fails.
+                with transaction.atomic():
+                    AuditEvent.objects.bulk_create(rows)
+            else:  # the end of a request: one INSERT, committed on its own
+                AuditEvent.objects.bulk_create(rows)
+            return
+        except DatabaseError as exc:
+            if attempt == 1:
+                continue
+            for row in rows:
+                audit_logger.error(
+                    "Audit event not stored: %s", json.dumps(_metadata(row), default=str)
+                )
+            raise AuditWriteFailed(f"{len(rows)} audit events not stored") from exc
+
+
+def _metadata(row: AuditEvent) -> dict:
+    return {f.attname: getattr(row, f.attname) for f in AuditEvent._meta.concrete_fields}
+
+
+def is_read_action(action: str) -> bool:
+    return action in (Action.READ, Action.DOWNLOAD)
+
+
+# --- History of diary records ---------------------------------------------------
+
+
+def record_snapshot(record) -> dict:
+    """A record's own fields as they stand (model attribute names)."""
+    return {
+        f.attname: f.value_from_object(record)
+        for f in record._meta.concrete_fields
+        if f.name not in NOT_REVISED
+    }
+
+
+def revisions_keep(*, records: Iterable, record_type: str, change: str, by=None) -> None:
+    """Keep the current version of each record before it is changed or deleted.
+
+    Call it before mutating the records; one INSERT for the lot.
+    """
+    now = timezone.now()
+    by = by if getattr(by, "is_authenticated", False) else None
+    RecordRevision.objects.bulk_create(
+        [
+            RecordRevision(
+                patient_id=record.patient_id,
+                record_type=record_type,
+                record_uuid=record.uuid,
+                values=record_snapshot(record),
+                valid_from=record.updated_at,
+                change=change,
+                changed_at=now,
+                changed_by=by,
+            )
+            for record in records
+        ]
+    )
