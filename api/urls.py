@@ -1,9 +1,19 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from api.views.account_closure import AccountCloseView  # audit and patient rights (issue 7)
 from api.views.accounts import EnrollView, LogoutView, MeView
+from api.views.auth import AuditedTokenObtainPairView, AuditedTokenRefreshView  # issue 7
+from api.views.exports import ExportViewSet  # exports (issue 5)
 from api.views.flags import FlagViewSet
+from api.views.notifications import (  # notifications (issue 4)
+    DeviceView,
+    InboxUnreadCountView,
+    InboxView,
+    NotificationPreferenceView,
+    ReminderPreferenceView,
+    WebhookStatusView,
+)
 from api.views.patients import PatientEntriesView, PatientTreatmentsView, PatientViewSet
 from api.views.records import EntryViewSet, TreatmentViewSet
 from api.views.sync import SyncView
@@ -13,15 +23,33 @@ router.register("entries", EntryViewSet, basename="entry")
 router.register("patches", TreatmentViewSet, basename="patch")
 router.register("patients", PatientViewSet, basename="patient")
 router.register("flags", FlagViewSet, basename="flag")
+router.register("exports", ExportViewSet, basename="export")  # exports (issue 5)
 
 urlpatterns = [
-    path("auth/token/", TokenObtainPairView.as_view(), name="token"),
-    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/token/", AuditedTokenObtainPairView.as_view(), name="token"),
+    path("auth/token/refresh/", AuditedTokenRefreshView.as_view(), name="token-refresh"),
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("auth/enroll/", EnrollView.as_view(), name="enroll"),
     path("me/", MeView.as_view(), name="me"),
+    path("me/close/", AccountCloseView.as_view(), name="me-close"),  # issue 7
     path("sync/", SyncView.as_view(), name="sync"),
     path("patients/<uuid:pk>/entries/", PatientEntriesView.as_view(), name="patient-entries"),
     path("patients/<uuid:pk>/patches/", PatientTreatmentsView.as_view(), name="patient-patches"),
+    # --- Notifications (issue 4) ---
+    path("devices/", DeviceView.as_view(), name="devices"),
+    path("notifications/inbox/", InboxView.as_view(), name="inbox"),
+    path(
+        "notifications/inbox/unread-count/",
+        InboxUnreadCountView.as_view(),
+        name="inbox-unread-count",
+    ),
+    path(
+        "notifications/preferences/",
+        NotificationPreferenceView.as_view(),
+        name="notification-preferences",
+    ),
+    path("notifications/webhook/", WebhookStatusView.as_view(), name="clinic-webhook"),
+    path("reminders/preferences/", ReminderPreferenceView.as_view(), name="reminder-preferences"),
+    # --- end notifications ---
     *router.urls,
 ]

@@ -5,6 +5,7 @@ file under var/, Celery tasks executed in-process. Production sets DEBUG=false
 and must then provide SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS and a broker.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,11 +22,15 @@ if (BASE_DIR / ".env").is_file():
 
 DEBUG = env.bool("DEBUG", default=True)
 
+# Read raw, not through env(): django-environ treats a value starting with "$"
+# as the name of another variable, and a random key starts with "$" 1 time in 50.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if DEBUG:
     # A fresh key per process is fine locally: nothing signed must outlive it.
-    SECRET_KEY = env("SECRET_KEY", default=get_random_secret_key())
+    SECRET_KEY = SECRET_KEY or get_random_secret_key()
 else:
-    SECRET_KEY = env("SECRET_KEY")  # no default: fail loudly in production
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("Set the SECRET_KEY environment variable.")
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters.")
 
@@ -49,6 +54,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "accounts",
     "diary",
+    "notifications",  # alerts to the care team, reminders to patients
+    "exports",  # PDF / CSV / FHIR exports of a diary, built in the background
     "api",
 ]
 
@@ -199,6 +206,64 @@ CELERY_BEAT_SCHEDULE = {
 # (e.g. rediscache://127.0.0.1:6379/1) so every gunicorn worker shares them.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# --- Notifications (notifications/) ----------------------------------------------
+# Email: EMAIL_URL such as smtp+tls://user:pass@mail.example.org:587; the
+# embedded default prints mail to the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="CSF diary <diary@localhost>")
+# Links in emails and webhooks point here.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# A relapse flag still open and unacknowledged this long goes to the coordinators too.
+ESCALATE_AFTER = timedelta(hours=env.float("ESCALATE_AFTER_HOURS", default=24))
+# An email or webhook delivery is given up after this many transient failures.
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# A service-account JSON file switches push from the stored-message backend to FCM.
+FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE", default="")
+# A delivery's `status` is not the only one in the schema: name its enum.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["DeliveryStatusEnum"] = (
+    "notifications.models.DeliveryStatus"
+)
+CELERY_BEAT_SCHEDULE |= {
+    "sweep-notifications": {
+        "task": "notifications.tasks.sweep_notifications",
+        "schedule": env.int("NOTIFY_SWEEP_SECONDS", default=60),
+    },
+    "send-due-reminders": {
+        "task": "notifications.tasks.send_due_reminders",
+        "schedule": env.int("REMINDER_SWEEP_SECONDS", default=60),
+    },
+}
+
+# --- Exports (exports/) ---------------------------------------------------------
+# Built files live in a storage of their own, outside MEDIA_ROOT: they are only
+# ever served through the API's download endpoint, to whoever may read the
+# patient. EXPORT_STORAGE_BACKEND may name any Django storage (e.g. django-storages'
+# S3Storage, which takes EXPORT_ROOT as its key prefix).
+EXPORT_TTL = timedelta(days=env.int("EXPORT_TTL_DAYS", default=7))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "exports": {
+        "BACKEND": env(
+            "EXPORT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": {"location": str(env.path("EXPORT_ROOT", default=VAR_DIR / "exports"))},
+    },
+}
+# Building a year's PDF costs seconds of a worker: a per-user ceiling on requests.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["export"] = env("THROTTLE_EXPORT", default="60/hour")
+# Flags and export jobs both have a `status`: name the exports' enum in the schema.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["ExportStatusEnum"] = (
+    "exports.models.ExportStatus"
+)
+CELERY_BEAT_SCHEDULE |= {
+    "expire-exports": {
+        "task": "exports.tasks.expire_exports",
+        "schedule": env.int("EXPORT_EXPIRY_INTERVAL_SECONDS", default=3600),
+    },
+}
+
 # --- Security (production) ---------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -218,3 +283,65 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Audit trail and abuse protection (issue 7) -------------------------------------
+INSTALLED_APPS += ["axes", "audit"]
+# The audit write wraps everything below it and runs after the view's
+# transaction has ended; the API guard sets no-store and refuses huge bodies.
+MIDDLEWARE[1:1] = ["api.middleware.AuditMiddleware", "api.middleware.ApiGuardMiddleware"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies in front of the app that append to X-Forwarded-For. 0: trust only
+# REMOTE_ADDR, so a client cannot pick its own IP to dodge a per-IP limit.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
+AXES_CLIENT_IP_CALLABLE = "api.client_ip.client_ip"
+# Failed logins: after AXES_FAILURE_LIMIT failures for one username, or from
+# one IP, that username (or IP) is refused, right password or not, until the
+# cool-off has passed. A success resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts during a lockout do not restart it: the owner gets back in once it
+# has passed, however long an attacker keeps knocking.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Counted in the cache (Redis in production, shared by every worker), not the
+# database: a refused login is an error response, whose transaction
+# ATOMIC_REQUESTS rolls back, and the failure must survive that.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# The embedded default runs one process, where the local-memory cache is
+# shared by all; production keeps the warning until CACHE_URL points at Redis.
+SILENCED_SYSTEM_CHECKS = ["axes.W001"] if DEBUG else []
+# The served schema documents the error shape too (checked by tests/api/test_schema_fuzz.py).
+CSRF_FAILURE_VIEW = "api.errors.api_aware_csrf_failure"
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "api.schema_hooks.add_error_responses",
+]
+AXES_DISABLE_ACCESS_LOG = True  # the audit trail records every login already
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False  # its banner would land in every command's output
+AXES_IP_WHITELIST = env.list("LOGIN_IP_ALLOWLIST", default=[]) or None
+LOGGING["loggers"] = {**LOGGING.get("loggers", {}), "axes": {"level": "WARNING"}}
+# Per-user ceiling on writes (entries, patches, sync batches, flag changes).
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    *REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"],
+    "api.throttling.WriteRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env("THROTTLE_WRITE", default="120/min")
+# A request body larger than this is refused with 413 before it is read (a
+# full 500-item sync batch with long notes stays well below it).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2_621_440)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Patient rights: a closed account's diary is kept for its clinic's retention
+# period (Clinic.retention_days), then removed by this daily task.
+CELERY_BEAT_SCHEDULE |= {
+    "purge-closed-diaries": {
+        "task": "diary.tasks.purge_closed_diaries",
+        "schedule": env.int("PURGE_INTERVAL_SECONDS", default=86400),
+    },
+}
+# --- end audit trail and abuse protection ---

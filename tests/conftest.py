@@ -57,6 +57,24 @@ def fast_hashing_and_fresh_cache(settings):
     cache.clear()
 
 
+# --- Exports (issue 5) ---------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def export_storage(settings, tmp_path_factory):
+    """Export files of each test go to a throwaway directory, never to var/exports."""
+    root = tmp_path_factory.mktemp("exports")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root
+
+
+# --- end exports ---
+
+
 @pytest.fixture
 def cast(db) -> Cast:
     clinic = ClinicFactory(name="Clinic One")

@@ -29,6 +29,13 @@ class EnrollSerializer(serializers.Serializer):
 
 class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+    # Notifications: the phone logging out stops its reminders.
+    device_token = serializers.CharField(
+        max_length=4096, required=False, help_text="Forget this push token of yours."
+    )
+    all_devices = serializers.BooleanField(
+        default=False, help_text="Forget every push token of yours (log out everywhere)."
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.errors import error_response
@@ -15,6 +16,7 @@ from api.serializers.accounts import (
     TokenPairSerializer,
 )
 from diary.services.patients import EnrollmentRefused, patient_account_claim
+from notifications.services.devices import devices_remove
 
 
 class MeView(APIView):
@@ -26,7 +28,12 @@ class MeView(APIView):
 
 
 class LogoutView(APIView):
-    """Kill a refresh token. Holding the token is proof enough to end it."""
+    """Kill a refresh token. Holding the token is proof enough to end it.
+
+    With `device_token` (one of the token owner's push tokens) or
+    `all_devices: true`, the phone's push tokens go too: no reminders reach a
+    logged-out phone.
+    """
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -36,9 +43,18 @@ class LogoutView(APIView):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            RefreshToken(serializer.validated_data["refresh"]).blacklist()
+            refresh = RefreshToken(serializer.validated_data["refresh"])
+            refresh.blacklist()
         except TokenError as exc:
             return error_response("token_not_valid", str(exc), status.HTTP_400_BAD_REQUEST)
+        data = serializer.validated_data
+        if data.get("device_token") or data["all_devices"]:
+            # The refresh token proves whose devices these are: never anyone else's.
+            devices_remove(
+                user_id=refresh[api_settings.USER_ID_CLAIM],
+                token=data.get("device_token"),
+                every=data["all_devices"],
+            )
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 

@@ -10,8 +10,10 @@ from api.errors import error_response
 from api.filters import FlagFilter
 from api.permissions import IsStaff
 from api.serializers.flags import FlagResolveSerializer, FlagSerializer
+from api.views.auditing import AuditedReads
 from diary.models import Flag, FlagStatus
 from diary.services.flags import FlagTransitionRefused, flag_acknowledge, flag_resolve
+from notifications.services.inbox import inbox_mark_read
 
 STATUS_ORDER = Case(
     When(status=FlagStatus.OPEN, then=Value(0)),
@@ -21,7 +23,9 @@ STATUS_ORDER = Case(
 )
 
 
-class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FlagViewSet(
+    AuditedReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Flags raised by the relapse judgement, open first, newest first.
 
     A flag asks a clinician to look at a patient's course after a treatment;
@@ -31,6 +35,7 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = FlagSerializer
     permission_classes = [IsStaff]
+    audit_record_type = "flag"
     filterset_class = FlagFilter
     lookup_value_converter = "uuid"
 
@@ -40,6 +45,11 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             .select_related("treatment")
             .order_by(STATUS_ORDER, "-detected_at", "id")
         )
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        inbox_mark_read(user=request.user, flag_id=kwargs["pk"])  # opened: read in the inbox
+        return response
 
     def _transition(self, service, **kwargs):
         try:

@@ -21,6 +21,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
 
 from diary.models import EnrollmentCode, Flag, Patient, SymptomEntry, Treatment
+from exports.models import ExportAuditEvent, ExportJob
 from tests.factories import EntryFactory, FlagFactory, PatientFactory, TreatmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,23 @@ MATRIX = [
     ("flags/<pk>/",                      "GET",    (401, 403, 403, 200, 404, 200, 404)),
     ("flags/<pk>/acknowledge/",          "POST",   (401, 403, 403, 200, 404, 200, 404)),
     ("flags/<pk>/resolve/",              "POST",   (401, 403, 403, 200, 404, 200, 404)),
+    # --- Notifications (issue 4): singletons of the caller, so no 404 cases ---
+    ("devices/",                         "POST",   (401, 201, 201, 403, 403, 403, 403)),
+    ("notifications/inbox/",             "GET",    (401, 403, 403, 200, 200, 200, 200)),
+    ("notifications/inbox/unread-count/", "GET",   (401, 403, 403, 200, 200, 200, 200)),
+    ("notifications/preferences/",       "GET",    (401, 403, 403, 200, 200, 200, 200)),
+    ("notifications/preferences/",       "PATCH",  (401, 403, 403, 200, 200, 200, 200)),
+    ("notifications/webhook/",           "GET",    (401, 403, 403, 403, 403, 200, 200)),
+    ("reminders/preferences/",           "GET",    (401, 200, 200, 403, 403, 403, 403)),
+    ("reminders/preferences/",           "PATCH",  (401, 200, 200, 403, 403, 403, 403)),
+    # --- Exports (issue 5): whoever may read A, A's own patient included ---
+    ("exports/",                         "POST",   (401, 202, 404, 202, 404, 202, 404)),
+    ("exports/<pk>/",                    "GET",    (401, 200, 404, 200, 404, 200, 404)),
+    ("exports/<pk>/download/",           "GET",    (401, 200, 404, 200, 404, 200, 404)),
+    # --- Audit and patient rights (issue 7): history as readable as the record ---
+    ("entries/<id>/history/",            "GET",    (401, 200, 404, 200, 404, 200, 404)),
+    ("patches/<id>/history/",            "GET",    (401, 200, 404, 200, 404, 200, 404)),
+    ("me/close/",                        "POST",   (401, 204, 204, 403, 403, 403, 403)),
 ]
 # fmt: on
 
@@ -106,6 +124,8 @@ class World:
     treatment: Treatment  # patient A's
     not_enrolled: Patient  # of clinic 1, has not claimed a login yet
     flag: Flag  # raised on A's treatment
+    notified: object = None  # notifications: A's clinic webhook and dr_on's inbox item
+    export: object = None  # exports: a built CSV export of A's diary
 
     def user(self, role):
         return None if role == "anonymous" else self.cast.user(role)
@@ -125,7 +145,9 @@ def world(cast) -> World:
         entry=EntryFactory(patient=cast.patient_a),
         treatment=treatment,
         not_enrolled=PatientFactory(clinic=cast.clinic, user=None, display_name="Not yet"),
-        flag=FlagFactory(treatment=treatment),
+        flag=(flag := FlagFactory(treatment=treatment)),
+        notified=notifications_of(cast, flag),
+        export=export_of(cast),
     )
 
 
@@ -163,6 +185,8 @@ def target_of(route: str, world: World):
         return world.entry.uuid if route.startswith("entries/") else world.treatment.uuid
     if route.startswith("flags/<pk>"):
         return world.flag.pk
+    if route.startswith("exports/<pk>"):
+        return world.export.pk
     if "<pk>" in route:
         if route.endswith("enrollment-code/"):
             return world.not_enrolled.pk
@@ -335,6 +359,169 @@ SUCCESS_CHECKS = {
 }
 
 
+# --- Notifications (issue 4) -------------------------------------------------------
+
+
+def notifications_of(cast, flag):
+    """Clinic 1's webhook and the care team's inbox item about the world's flag."""
+    from notifications.models import ClinicWebhook, InboxItem
+
+    webhook = ClinicWebhook.objects.create(
+        clinic=cast.clinic, url="https://hooks.example.org/diary", secret="s3cret"
+    )
+    InboxItem.objects.create(
+        recipient=cast.clinician_on, flag=flag, reason="raised", created_at=timezone.now()
+    )
+    return webhook
+
+
+def device_registered_to_caller(world, role, response):
+    from notifications.models import Device
+
+    assert response.json()["token"] == f"push-token-{role}"
+    assert Device.objects.get(token=f"push-token-{role}").user == world.cast.user(role)
+
+
+def inbox_lists_the_flag_only_for_the_care_team(world, role, response):
+    flags = {item["flag"] for item in response.json()["results"]}
+    assert flags == ({str(world.flag.pk)} if role == "clinician_on" else set())
+
+
+def unread_count_is_the_callers(world, role, response):
+    assert response.json() == {"unread": 1 if role == "clinician_on" else 0}
+
+
+def preferences_are_the_defaults(world, role, response):
+    assert response.json()["email_enabled"] is True
+    assert response.json()["email_mode"] == "immediate"
+
+
+def preferences_saved_for_caller(world, role, response):
+    from notifications.models import NotificationPreference
+
+    assert response.json()["email_mode"] == "digest"
+    stored = NotificationPreference.objects.get(user=world.cast.user(role))
+    assert (stored.email_mode, stored.timezone) == ("digest", "America/New_York")
+
+
+def webhook_of_own_clinic_only(world, role, response):
+    body = response.json()
+    assert body["configured"] == (role == "coordinator")
+    assert "secret" not in body
+    if role == "coordinator":
+        assert body["url"] == world.notified.url
+
+
+def reminders_off_by_default(world, role, response):
+    assert response.json() == {
+        "daily_enabled": False,
+        "daily_time": "19:00:00",
+        "next_daily_reminder_at": None,
+    }
+
+
+def daily_reminder_set_for_own_diary(world, role, response):
+    from notifications.models import ReminderPreference
+
+    assert response.json()["next_daily_reminder_at"] is not None
+    stored = ReminderPreference.objects.get(patient=world.own_patient(role))
+    assert stored.daily_enabled
+    assert stored.daily_time == dt.time(19, 30)
+
+
+BODIES |= {
+    ("devices/", "POST"): lambda world, role: {"platform": "ios", "token": f"push-token-{role}"},
+    ("notifications/preferences/", "PATCH"): lambda world, role: {
+        "email_mode": "digest",
+        "timezone": "America/New_York",
+    },
+    ("reminders/preferences/", "PATCH"): lambda world, role: {
+        "daily_enabled": True,
+        "daily_time": "19:30",
+    },
+}
+
+SUCCESS_CHECKS |= {
+    ("devices/", "POST"): device_registered_to_caller,
+    ("notifications/inbox/", "GET"): inbox_lists_the_flag_only_for_the_care_team,
+    ("notifications/inbox/unread-count/", "GET"): unread_count_is_the_callers,
+    ("notifications/preferences/", "GET"): preferences_are_the_defaults,
+    ("notifications/preferences/", "PATCH"): preferences_saved_for_caller,
+    ("notifications/webhook/", "GET"): webhook_of_own_clinic_only,
+    ("reminders/preferences/", "GET"): reminders_off_by_default,
+    ("reminders/preferences/", "PATCH"): daily_reminder_set_for_own_diary,
+}
+
+
+# --- Exports (issue 5) -------------------------------------------------------------
+
+
+def export_of(cast):
+    """A CSV export of A's diary, requested by A's coordinator and built."""
+    from exports.services import export_build, export_request
+
+    job = export_request(patient=cast.patient_a, requested_by=cast.coordinator, export_format="csv")
+    return export_build(job_id=job.pk)
+
+
+def export_requested_for_a(world, role, response):
+    from exports.models import ExportAuditEvent, ExportJob
+
+    body = response.json()
+    assert set(body) == {"id", "status"} and body["status"] == "pending"
+    job = ExportJob.objects.get(pk=body["id"])
+    assert (job.patient, job.requested_by) == (world.cast.patient_a, world.cast.user(role))
+    assert ExportAuditEvent.objects.filter(job_id=job.pk, action="requested").exists()
+
+
+def export_file_served_and_audited(world, role, response):
+    from exports.models import ExportAuditEvent
+
+    assert b"".join(response.streaming_content).startswith(b"\xef\xbb\xbfrecord_type,")
+    assert ExportAuditEvent.objects.filter(
+        job_id=world.export.pk, action="downloaded", actor=world.cast.user(role)
+    ).exists()
+
+
+BODIES |= {
+    ("exports/", "POST"): lambda world, role: {
+        "patient": str(world.cast.patient_a.pk),
+        "format": "csv",
+    },
+}
+
+SUCCESS_CHECKS |= {
+    ("exports/", "POST"): export_requested_for_a,
+    ("exports/<pk>/", "GET"): shows(lambda w: w.export.pk),
+    ("exports/<pk>/download/", "GET"): export_file_served_and_audited,
+}
+
+
+# --- Audit and patient rights (issue 7) ----------------------------------------------
+
+
+def history_of(record_of):
+    def check(world, role, response):
+        assert response.json()["id"] == str(record_of(world))
+        assert response.json()["versions"] == []  # the world's records were never changed
+
+    return check
+
+
+def own_account_closed(world, role, response):
+    user = world.user(role)
+    user.refresh_from_db()
+    assert not user.is_active
+    assert user.closed_at is not None
+
+
+SUCCESS_CHECKS |= {
+    ("entries/<id>/history/", "GET"): history_of(lambda w: w.entry.uuid),
+    ("patches/<id>/history/", "GET"): history_of(lambda w: w.treatment.uuid),
+    ("me/close/", "POST"): own_account_closed,
+}
+
+
 # --- The contract's response shape ----------------------------------------------
 
 
@@ -345,6 +532,10 @@ def describe(response) -> str:
 def assert_is_contract_json(response):
     if response.status_code in (204, 205):
         return
+    if response.status_code < 300 and response.get("Content-Disposition", "").startswith(
+        "attachment"
+    ):
+        return  # a file download (exports): its success check looks at the file
     assert response["Content-Type"].startswith("application/json"), describe(response)
     if response.status_code >= 300:
         body = response.json()
@@ -364,6 +555,9 @@ def diary_state():
         set(Patient.objects.values_list("id", "clinic_id", "user_id")),
         set(EnrollmentCode.objects.values_list("id", "expires_at", "used_at")),
         set(Flag.objects.values_list("id", "status", "acknowledged_at", "resolved_at")),
+        # Exports (issue 5): a refused request queues nothing and audits nothing.
+        set(ExportJob.objects.values_list("id", "status")),
+        set(ExportAuditEvent.objects.values_list("id", flat=True)),
     )
 
 
