@@ -9,7 +9,12 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
-from diary.services.evaluation import patient_evaluate, patients_due_for_sweep
+from diary.services.evaluation import (
+    patient_evaluate,
+    patients_due_for_sweep,
+    patients_evaluate,
+)
+from diary.services.retention import closed_diaries_purge
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError, DatabaseError),
@@ -31,7 +36,7 @@ def evaluate_patient(patient_id: str) -> int:
 @shared_task(**RETRY)
 def evaluate_patients(patient_ids: list[str]) -> int:
     """One chunk of the sweep."""
-    return sum(len(patient_evaluate(patient_id=pid).raised) for pid in patient_ids)
+    return sum(len(result.raised) for result in patients_evaluate(patient_ids=patient_ids))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -42,3 +47,10 @@ def sweep_relapses() -> int:
         evaluate_patients.delay(chunk)
         chunks += 1
     return chunks
+
+
+# --- Patient rights (issue 7) ---
+@shared_task(**RETRY)
+def purge_closed_diaries() -> int:
+    """Daily: remove diaries of accounts closed longer ago than their clinic keeps them."""
+    return closed_diaries_purge(now=timezone.now())

@@ -7,17 +7,24 @@ or after a crash: one flag per (treatment, kind), enforced by the database.
 
 import datetime as dt
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Func, JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from diary.analysis import Rating, Thresholds, TreatmentEvent, judge_treatments
 from diary.models import ClinicThresholds, Flag, Patient, SymptomEntry, Treatment
+from notifications.services.alerts import flag_notify_on_commit
 
 # Patients the periodic sweep judges: a treatment in the last 90 days (DOMAIN.md).
 SWEEP_LOOKBACK = dt.timedelta(days=90)
+# Patients the sweep judges in one transaction: enough to share each query's cost
+# (most of an evaluation's, one by one), few enough that a diary write waits on
+# their locks for at most ~0.2-0.3 s (bench/sweep.py).
+SWEEP_BATCH = 50
 
 
 @dataclass
@@ -27,81 +34,150 @@ class EvaluationResult:
     no_longer_supported: int = 0
 
 
-def thresholds_for(clinic_id: int) -> Thresholds:
-    overrides = (
-        ClinicThresholds.objects.filter(clinic_id=clinic_id)
-        .values_list("overrides", flat=True)
-        .first()
-    )
-    return Thresholds.from_overrides(overrides or {})
+# A patient's clinic's threshold overrides (None: the defaults), as a subquery.
+_CLINIC_OVERRIDES = Subquery(
+    ClinicThresholds.objects.filter(clinic_id=OuterRef("clinic_id")).values("overrides")[:1],
+    output_field=JSONField(),
+)
 
 
-def _load(patient: Patient, thresholds: Thresholds) -> tuple[list[Rating], list[TreatmentEvent]]:
-    treatments = [
-        TreatmentEvent(id=str(record_id), performed_at=performed_at, kind=kind)
-        for record_id, performed_at, kind in Treatment.objects.live()
-        .filter(patient=patient)
-        .values_list("uuid", "performed_at", "kind")
-    ]
-    if not treatments:
-        return [], []
-    # Nothing older than the earliest baseline can change a judgement.
-    baseline_reach = dt.timedelta(days=thresholds.baseline_fallback_days)
-    since = min(t.performed_at for t in treatments) - baseline_reach
-    ratings = [
-        Rating(id=str(record_id), recorded_at=at, posture=posture, headache=headache)
-        for record_id, at, posture, headache in SymptomEntry.objects.live()
-        .filter(patient=patient, recorded_at__gte=since)
-        .values_list("uuid", "recorded_at", "posture", "headache")
-    ]
-    return ratings, treatments
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class _EpochMicroseconds(Func):
+    """A stored UTC timestamp as whole microseconds since 1970: exact, and an integer
+    decodes in C, where Django's time-zone-aware datetime loader (pure Python) was
+    the largest single cost of loading a diary."""
+
+    output_field = BigIntegerField()
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC: whole seconds from the
+        # first 19 characters, microseconds from the rest ('' casts to 0).
+        template = (
+            "(CAST(round((julianday(substr(%(expressions)s, 1, 19)) - 2440587.5) * 86400)"
+            " AS INTEGER) * 1000000 + CAST(substr(%(expressions)s, 21, 6) AS INTEGER))"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def _load(
+    patients: list[Patient], thresholds: dict[uuid.UUID, Thresholds]
+) -> dict[uuid.UUID, tuple[list[Rating], list[TreatmentEvent], dict[uuid.UUID, int]]]:
+    """Per patient: the live treatments, the ratings their judgement can read, and the
+    treatments' pks by uuid. Two queries, however many patients."""
+    treatments: dict[uuid.UUID, list[TreatmentEvent]] = defaultdict(list)
+    treatment_pks: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(dict)
+    for pk, patient_id, record_id, performed_at, kind in (
+        Treatment.objects.live()
+        .filter(patient__in=[p.pk for p in patients])
+        .order_by()
+        .values_list("pk", "patient_id", "uuid", "performed_at", "kind")
+    ):
+        treatments[patient_id].append(
+            TreatmentEvent(id=str(record_id), performed_at=performed_at, kind=kind)
+        )
+        treatment_pks[patient_id][record_id] = pk
+    # Nothing before the earliest baseline or after the last follow-up window
+    # can change a judgement.
+    windows = Q()
+    for patient_id, events in treatments.items():
+        th = thresholds[patient_id]
+        since = min(t.performed_at for t in events) - dt.timedelta(days=th.baseline_fallback_days)
+        until = max(t.performed_at for t in events) + dt.timedelta(days=th.window_days)
+        windows |= Q(patient_id=patient_id, recorded_at__gte=since, recorded_at__lt=until)
+    ratings: dict[uuid.UUID, list[Rating]] = defaultdict(list)
+    if treatments:  # no treatment, nothing to judge
+        for patient_id, record_id, at, posture, headache in (
+            SymptomEntry.objects.live()
+            .filter(windows)
+            .order_by()  # the judgement sorts; no need to sort twice
+            .values_list(
+                "patient_id", "uuid", _EpochMicroseconds("recorded_at"), "posture", "headache"
+            )
+        ):
+            ratings[patient_id].append(
+                Rating(
+                    id=str(record_id),
+                    recorded_at=_EPOCH + dt.timedelta(microseconds=at),
+                    posture=posture,
+                    headache=headache,
+                )
+            )
+    return {p.pk: (ratings[p.pk], treatments[p.pk], treatment_pks[p.pk]) for p in patients}
+
+
+def patient_evaluate(*, patient_id, now: dt.datetime | None = None) -> EvaluationResult:
+    """Judge every treatment of one patient; raise new flags, recheck old ones."""
+    [result] = _evaluate_batch([patient_id], now or timezone.now())
+    return result
+
+
+def patients_evaluate(
+    *, patient_ids: list, now: dt.datetime | None = None
+) -> list[EvaluationResult]:
+    """Judge many patients (the sweep), SWEEP_BATCH to a transaction."""
+    now = now or timezone.now()
+    results: list[EvaluationResult] = []
+    for start in range(0, len(patient_ids), SWEEP_BATCH):
+        results += _evaluate_batch(patient_ids[start : start + SWEEP_BATCH], now)
+    return results
 
 
 @transaction.atomic
-def patient_evaluate(*, patient_id, now: dt.datetime | None = None) -> EvaluationResult:
-    """Judge every treatment of one patient; raise new flags, recheck old ones."""
-    now = now or timezone.now()
-    result = EvaluationResult(patient_id=str(patient_id))
-    # One evaluation per patient at a time: concurrent runs queue here, so
-    # the second sees the first's flags instead of racing it.
-    patient = Patient.objects.select_for_update().filter(pk=patient_id).first()
-    if patient is None:
-        return result  # deleted since the job was queued: nothing to judge
-    # From here on a new diary write asks for another judgement (see changes.py).
-    Patient.objects.filter(pk=patient_id).update(evaluation_requested_at=None)
-    thresholds = thresholds_for(patient.clinic_id)
-    ratings, treatments = _load(patient, thresholds)
-    judgements = judge_treatments(
-        ratings=ratings,
-        treatments=treatments,
-        tz=patient.timezone,
-        as_of=now,
-        thresholds=thresholds,
+def _evaluate_batch(patient_ids: list, now: dt.datetime) -> list[EvaluationResult]:
+    results = {uuid.UUID(str(pid)): EvaluationResult(patient_id=str(pid)) for pid in patient_ids}
+    # One evaluation per patient at a time: concurrent runs queue here, so the
+    # second sees the first's flags instead of racing it. Locked in pk order, so
+    # two batches never wait on each other crosswise. A patient deleted since the
+    # job was queued is simply not found: nothing to judge.
+    patients = list(
+        Patient.objects.select_for_update()
+        .annotate(threshold_overrides=_CLINIC_OVERRIDES)
+        .filter(pk__in=results)
+        .order_by("pk")
     )
-    judged = {(j.treatment_id, j.kind): j for j in judgements}
-    existing = {
-        (str(flag.treatment.uuid), flag.kind): flag
-        for flag in Flag.objects.filter(patient=patient).select_related("treatment")
-    }
-    treatment_pks = dict(
-        Treatment.objects.filter(patient=patient, uuid__in={t for t, _ in judged}).values_list(
-            "uuid", "pk"
+    requested = [p.pk for p in patients if p.evaluation_requested_at is not None]
+    if requested:  # read under the lock: current
+        # From here on a new diary write asks for another judgement (see changes.py).
+        Patient.objects.filter(pk__in=requested).update(evaluation_requested_at=None)
+    thresholds = {p.pk: Thresholds.from_overrides(p.threshold_overrides or {}) for p in patients}
+    diaries = _load(patients, thresholds)
+    flags: dict[uuid.UUID, dict[tuple[str, str], Flag]] = defaultdict(dict)
+    for flag in (
+        Flag.objects.filter(patient__in=patients)
+        .select_related("treatment")
+        # Not the evidence: decoding it is most of this query's cost, and it never changes.
+        .only("patient", "kind", "still_supported", "rechecked_at", "treatment__uuid")
+    ):
+        flags[flag.patient_id][(str(flag.treatment.uuid), flag.kind)] = flag
+    for patient in patients:
+        result = results[patient.pk]
+        ratings, treatments, treatment_pks = diaries[patient.pk]
+        judgements = judge_treatments(
+            ratings=ratings,
+            treatments=treatments,
+            tz=patient.timezone,
+            as_of=now,
+            thresholds=thresholds[patient.pk],
         )
-    )
-    for key, judgement in judged.items():
-        if key in existing:
-            continue
-        flag = _raise(patient, treatment_pks, judgement, now)
-        if flag is not None:
-            result.raised.append(flag)
-    result.no_longer_supported = _recheck(existing, judged, now)
-    return result
+        judged = {(j.treatment_id, j.kind): j for j in judgements}
+        existing = flags[patient.pk]
+        for key, judgement in judged.items():
+            if key in existing:
+                continue
+            flag = _raise(patient, treatment_pks, judgement, now)
+            if flag is not None:
+                result.raised.append(flag)
+        result.no_longer_supported = _recheck(existing, judged, now)
+    return list(results.values())
 
 
 def _raise(patient, treatment_pks, judgement, now) -> Flag | None:
     try:
         with transaction.atomic():
-            return Flag.objects.create(
+            flag = Flag.objects.create(
                 patient=patient,
                 treatment_id=treatment_pks[uuid.UUID(judgement.treatment_id)],
                 kind=judgement.kind,
@@ -109,6 +185,8 @@ def _raise(patient, treatment_pks, judgement, now) -> Flag | None:
                 proven_at=judgement.proven_at,
                 evidence=judgement.evidence,
             )
+            flag_notify_on_commit(flag_id=flag.pk)  # the care team is told once it commits
+            return flag
     except IntegrityError:
         return None  # raised meanwhile by another run: the constraint keeps it single
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from diary.services.evaluation import patient_evaluate, patients_due_for_sweep
+from diary.services.evaluation import patients_due_for_sweep, patients_evaluate
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         patients = raised = 0
         for chunk in patients_due_for_sweep(now=timezone.now()):
-            for patient_id in chunk:
-                raised += len(patient_evaluate(patient_id=patient_id).raised)
+            for result in patients_evaluate(patient_ids=chunk):
+                raised += len(result.raised)
                 patients += 1
         self.stdout.write(f"Judged {patients} patients; raised {raised} new flags.")
