@@ -44,8 +44,11 @@ check: $(VENV)/.dev-installed
 
 lint: check
 
+## Benchmarks (PostgreSQL on 127.0.0.1:5432; each uses a database of its own).
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/sync_ingest.py
+	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
