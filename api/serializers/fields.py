@@ -15,6 +15,7 @@ class OffsetDateTimeField(serializers.DateTimeField):
     default_error_messages = {
         "naive": "Give the time with its UTC offset, e.g. 2026-03-04T07:30:00+01:00.",
         "offset": "A UTC offset is between -18:00 and +18:00.",
+        "range": "Give a time after 1900.",
     }
 
     def enforce_timezone(self, value):
@@ -22,6 +23,12 @@ class OffsetDateTimeField(serializers.DateTimeField):
             self.fail("naive")
         if abs(value.utcoffset()) > MAX_UTC_OFFSET:
             self.fail("offset")
+        try:
+            in_utc = value.astimezone(dt.UTC)
+        except OverflowError:  # year 1 with a positive offset: before datetime.min
+            self.fail("range")
+        if in_utc.year < 1900:
+            self.fail("range")
         return value
 
     def to_representation(self, value):

@@ -1,4 +1,5 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .records import EntrySerializer, TreatmentSerializer
@@ -9,13 +10,19 @@ class DeletionSerializer(serializers.Serializer):
     id = serializers.UUIDField()
 
 
+@extend_schema_field({"type": "object"})
+class SyncItemField(serializers.JSONField):
+    """Any JSON value: an item that is not an object is reported on its own
+    (in its result), not by refusing the whole batch."""
+
+
 class SyncBatchSerializer(serializers.Serializer):
     """The batch's outer shape only: each item is validated on its own so one
     bad item is reported without rejecting the rest."""
 
-    entries = serializers.ListField(child=serializers.DictField(), required=False, default=list)
-    patches = serializers.ListField(child=serializers.DictField(), required=False, default=list)
-    deleted = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    entries = serializers.ListField(child=SyncItemField(), required=False, default=list)
+    patches = serializers.ListField(child=SyncItemField(), required=False, default=list)
+    deleted = serializers.ListField(child=SyncItemField(), required=False, default=list)
 
     def validate(self, attrs):
         total = sum(len(attrs[k]) for k in ("entries", "patches", "deleted"))

@@ -97,7 +97,10 @@ class DiaryRecordViewSet(
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         values.pop("uuid", None)  # the id is fixed at creation
-        record = record_update(record=record, values=values, by=request.user)
+        try:
+            record = record_update(record=record, values=values, by=request.user)
+        except RecordDeleted:
+            return deleted_response()
         return Response(self.get_serializer(record).data)
 
     def perform_destroy(self, instance):

@@ -54,6 +54,10 @@ def _invalid(item_id, errors) -> dict:
     }
 
 
+def _client_id(raw):
+    return raw.get("id") if isinstance(raw, dict) else None
+
+
 def _validate_items(patient, record_type, raw_items, results) -> list[SyncItem]:
     """Validate each item alone; record failures in `results`, return the good ones.
 
@@ -77,7 +81,7 @@ def _validate_items(patient, record_type, raw_items, results) -> list[SyncItem]:
         try:
             values = dict(serializer.run_validation(raw))
         except ValidationError as exc:
-            results[index] = _invalid(raw.get("id"), exc.detail)
+            results[index] = _invalid(_client_id(raw), exc.detail)
             continue
         item_uuid = values.pop("uuid", None) or uuid.uuid4()
         if item_uuid in seen:
@@ -97,7 +101,7 @@ def _validate_deletions(raw_items, results) -> list[SyncDeletion]:
         try:
             data = serializer.run_validation(raw)
         except ValidationError as exc:
-            results[index] = _invalid(raw.get("id"), exc.detail)
+            results[index] = _invalid(_client_id(raw), exc.detail)
             continue
         deletions.append(SyncDeletion(index=index, record_type=data["type"], uuid=data["id"]))
     return deletions

@@ -102,10 +102,28 @@ def _audit(action: str, record: DiaryRecord) -> None:
     )
 
 
+def _locked_current(record: R) -> tuple[R, int]:
+    """The stored row as of now, read under the diary lock, and the new version.
+
+    The caller's copy was read before the lock: a change or delete committed
+    since must not be overwritten by saving that copy back.
+    """
+    version = diary_change_begin(patient_id=record.patient_id)
+    return type(record).objects.get(pk=record.pk), version
+
+
 @transaction.atomic
 def record_update(*, record: R, values: dict[str, Any], by=None) -> R:
-    """Change a record; the version it replaces is kept (who changed it, when)."""
+    """Change a record; the version it replaces is kept (who changed it, when).
+
+    Raises RecordDeleted if the record was deleted meanwhile.
+    """
     values = to_model_values(type(record), values)
+    if not has_changes(record, values):
+        return record
+    record, version = _locked_current(record)
+    if record.is_deleted:
+        raise RecordDeleted(str(record.uuid))
     if not has_changes(record, values):
         return record
     revisions_keep(
@@ -117,8 +135,8 @@ def record_update(*, record: R, values: dict[str, Any], by=None) -> R:
     for name, value in values.items():
         setattr(record, name, value)
     record.sync_digest = ""  # the phone's last upload no longer describes this row
-    record.version = diary_change_begin(patient_id=record.patient_id)
-    record.save()
+    record.version = version
+    record.save(update_fields=[*values, "sync_digest", "version", "updated_at"])
     _audit(Action.UPDATE, record)
     return record
 
@@ -131,6 +149,9 @@ def record_delete(*, record: DiaryRecord, by=None) -> None:
     """
     if record.is_deleted:
         return
+    record, version = _locked_current(record)
+    if record.is_deleted:
+        return  # deleted meanwhile: one tombstone, one revision
     revisions_keep(
         records=[record],
         record_type=RECORD_TYPE_NAMES[type(record)],
@@ -138,6 +159,6 @@ def record_delete(*, record: DiaryRecord, by=None) -> None:
         by=by,
     )
     record.deleted_at = timezone.now()
-    record.version = diary_change_begin(patient_id=record.patient_id)
+    record.version = version
     record.save(update_fields=["deleted_at", "version", "updated_at"])
     _audit(Action.DELETE, record)

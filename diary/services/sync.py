@@ -79,7 +79,7 @@ def sync_replayed(
     for index, raw in enumerate(raw_items):
         try:
             item_uuid = uuid_module.UUID(str(raw["id"]))
-        except (KeyError, ValueError):
+        except (KeyError, TypeError, ValueError):
             continue
         if item_uuid in wanted:
             repeated.add(item_uuid)  # the full path reports the repeat

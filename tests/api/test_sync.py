@@ -211,7 +211,8 @@ def test_more_than_500_items_are_refused_whole(alice):
 def test_malformed_batches_are_a_clear_400_not_a_500(alice, body):
     response = alice.post("/api/v1/sync/", body, format="json")
     if response.status_code == 200:  # item-level problems are reported per item
-        assert statuses(response.json()["deleted"]) == ["error"]
+        section = next(key for key in ("entries", "deleted") if key in body)
+        assert set(statuses(response.json()[section])) == {"error"}
     else:
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "invalid"
@@ -333,3 +334,26 @@ def test_an_item_the_database_could_not_hold_does_not_lose_the_batch(alice):
     result = alice.post("/api/v1/sync/", body, format="json").json()
     assert statuses(result["entries"]) == ["created", "error", "error"]
     assert SymptomEntry.objects.count() == 1
+
+
+@pytest.mark.django_db
+@travel
+def test_an_item_that_is_not_an_object_is_reported_alone(alice):
+    good = entry()
+    result = alice.post("/api/v1/sync/", {"entries": [good, [1, 2], "x"]}, format="json").json()
+
+    assert statuses(result["entries"]) == ["created", "error", "error"]
+    assert SymptomEntry.objects.filter(uuid=good["id"]).exists()
+
+
+@pytest.mark.django_db
+@travel
+def test_a_time_before_1900_is_an_item_error_not_a_lost_batch(alice):
+    good = entry()
+    ancient = entry(recorded_at="0001-01-01T00:30:00+01:00")
+
+    result = alice.post("/api/v1/sync/", {"entries": [good, ancient]}, format="json").json()
+
+    assert statuses(result["entries"]) == ["created", "error"]
+    assert "recorded_at" in result["entries"][1]["error"]["fields"]
+    assert SymptomEntry.objects.filter(uuid=good["id"]).exists()
