@@ -64,7 +64,7 @@ def checkins_schedule(*, now: dt.datetime) -> int:
     """Create the check-ins of recent treatments that have none yet; returns how many."""
     treatments = (
         Treatment.objects.live()
-        .filter(performed_at__gte=now - CHECKIN_REACH, patient__user__isnull=False)
+        .filter(performed_at__gte=now - CHECKIN_REACH, patient__user__is_active=True)
         .exclude(Exists(Reminder.objects.filter(treatment=OuterRef("pk"))))
         .select_related("patient")
     )
@@ -135,7 +135,8 @@ def reminders_due(*, now: dt.datetime, limit: int = 1000) -> list[int]:
 
 
 def _push(patient: Patient, push: Push, reminder_id: int) -> str:
-    devices = list(Device.objects.filter(user_id=patient.user_id)) if patient.user_id else []
+    # A closed account's phone is told nothing more.
+    devices = list(Device.objects.filter(user_id=patient.user_id, user__is_active=True))
     if not devices:
         return "no device"
     backend, sent = push_backend(), 0

@@ -11,6 +11,8 @@ from audit.models import AuditEvent, RecordRevision
 from diary.models import Flag, Patient, SymptomEntry
 from diary.services.retention import closed_diaries_purge, patient_account_close
 from diary.tasks import purge_closed_diaries
+from notifications.models import Device
+from notifications.services.reminders import checkins_schedule
 from tests.factories import PASSWORD, EntryFactory, FlagFactory, TreatmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +88,17 @@ def test_a_closed_diary_is_kept_for_the_retention_period_then_removed(cast, api)
 def test_staff_cannot_close_their_account_through_the_api(cast, api):
     assert api(cast.clinician_on).post("/api/v1/me/close/").status_code == 403
     assert User.objects.get(pk=cast.clinician_on.pk).is_active
+
+
+def test_a_closed_account_gets_no_more_reminders(cast, api):
+    client = api(cast.patient_a.user)
+    registered = client.post(
+        "/api/v1/devices/", {"platform": "android", "token": "phone-token-1"}, format="json"
+    )
+    assert registered.status_code in (200, 201)
+    TreatmentFactory(patient=cast.patient_a)
+
+    client.post("/api/v1/me/close/")
+
+    assert not Device.objects.filter(user=cast.patient_a.user).exists()
+    assert checkins_schedule(now=dt.datetime.now(dt.UTC)) == 0
