@@ -72,6 +72,7 @@ def app_env(dbname: str, **overrides: str) -> dict[str, str]:
         THROTTLE_USER="1000000/min",
         THROTTLE_ANON="1000000/min",
         LOG_LEVEL="WARNING",
+        TASKS_IN_PROCESS="true",  # no broker: the judgement a write asks for runs after commit
     )
     env.update(overrides)
     return env

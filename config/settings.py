@@ -177,7 +177,24 @@ ENTRY_FUTURE_TOLERANCE = timedelta(minutes=10)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="")) or None
 CELERY_RESULT_BACKEND = None
 # No broker configured: the embedded default runs every task in-process.
+# With DEBUG off that must be asked for (TASKS_IN_PROCESS=true, as the benches do).
+TASKS_IN_PROCESS = env.bool("TASKS_IN_PROCESS", default=DEBUG and CELERY_BROKER_URL is None)
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+
+if not DEBUG:
+    # Production must say where everything is: falling back to a SQLite file or
+    # to building exports inside web requests would fail quietly, much later.
+    _missing = [
+        name
+        for name, given in (
+            ("DATABASE_URL", "DATABASE_URL" in env),
+            ("CELERY_BROKER_URL (or REDIS_URL)", CELERY_BROKER_URL or TASKS_IN_PROCESS),
+            ("ALLOWED_HOSTS", ALLOWED_HOSTS),
+        )
+        if not given
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"With DEBUG off, set {', '.join(_missing)}.")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -345,3 +362,12 @@ CELERY_BEAT_SCHEDULE |= {
     },
 }
 # --- end audit trail and abuse protection ---
+
+# --- Clinic web pages (issue 6): server-rendered pages under /clinic/ ---
+# Session login (Django's LoginView) with CSRF; staff roles only, scoped like the API.
+INSTALLED_APPS += ["clinic"]
+TEMPLATES[0]["OPTIONS"]["context_processors"] += ["clinic.context.clinic_header"]
+LOGIN_URL = "clinic:login"
+LOGIN_REDIRECT_URL = "clinic:home"
+LOGOUT_REDIRECT_URL = "clinic:login"
+# --- end clinic web pages ---

@@ -176,6 +176,7 @@ def test_deploy_checks_are_clean_with_production_settings(tmp_path):
         "SECRET_KEY": "k" * 10 + "9f3Jw8Lq2Vx7Rt5Zp1Nc4Hb6Md0Gy8Ks3Ue7Wa2Qo5Ti9",
         "ALLOWED_HOSTS": "diary.example.org",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         # Production shares throttle and lockout counters through Redis (axes.W001
         # rightly warns about a per-process cache); nothing connects during checks.
         "CACHE_URL": "rediscache://127.0.0.1:6379/1",
