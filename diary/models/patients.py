@@ -23,7 +23,9 @@ class PatientQuerySet(models.QuerySet):
         if user.role == Role.PATIENT:
             return self.filter(user=user)
         if user.role == Role.CLINICIAN:
-            return self.filter(care_team=user)
+            # Also within their own clinic: a clinician who moved clinic, or was put
+            # on another clinic's team by mistake, does not carry those patients along.
+            return self.filter(care_team=user, clinic_id=user.clinic_id)
         if user.role == Role.COORDINATOR:
             return self.filter(clinic_id=user.clinic_id)
         return self.none()
