@@ -5,7 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -94,7 +94,11 @@ def patient_account_claim(*, code: str, username: str, password: str) -> User:
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # taken by a concurrent enrolment since full_clean
+        raise ValidationError({"username": ["A user with that username already exists."]}) from exc
     # Claim with a conditional update: a code is spent once, even under a race.
     claimed = EnrollmentCode.objects.filter(pk=record.pk, used_at__isnull=True).update(used_at=now)
     if claimed != 1:

@@ -120,6 +120,22 @@ def test_coordinator_enrols_and_the_phone_claims_the_code_once(cast, api):
     assert not User.objects.filter(username="mallory").exists()
 
 
+def test_a_username_taken_by_a_concurrent_enrolment_is_a_400_and_keeps_the_code(
+    cast, api, monkeypatch
+):
+    code = enrol(api, cast.coordinator).json()["enrollment_code"]
+    # The other phone's account is saved after this one's checks passed.
+    monkeypatch.setattr(User, "full_clean", lambda self, **kwargs: None)
+    User.objects.create_user(username="carla", password="x" * 20, role=Role.PATIENT)
+
+    response = claim(code)
+
+    assert response.status_code == 400
+    assert "username" in response.json()["error"]["fields"]
+    monkeypatch.undo()
+    assert claim(code, username="carla2").status_code == 201
+
+
 def test_code_is_forgiving_about_case_and_dashes(cast, api):
     code = enrol(api, cast.coordinator).json()["enrollment_code"]
     assert claim(code.lower().replace("-", " ")).status_code == 201
