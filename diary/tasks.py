@@ -6,9 +6,9 @@ idempotent (one flag per treatment and kind, enforced by the database).
 """
 
 from celery import shared_task
-from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
+from config.celery import IDEMPOTENT_DB_TASK
 from diary.services.evaluation import (
     patient_evaluate,
     patients_due_for_sweep,
@@ -16,24 +16,14 @@ from diary.services.evaluation import (
 )
 from diary.services.retention import closed_diaries_purge
 
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError, DatabaseError),
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 8,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
 
-
-@shared_task(**RETRY)
+@shared_task(**IDEMPOTENT_DB_TASK)
 def evaluate_patient(patient_id: str) -> int:
     """Judge one patient's treatments now (queued after a diary write)."""
     return len(patient_evaluate(patient_id=patient_id).raised)
 
 
-@shared_task(**RETRY)
+@shared_task(**IDEMPOTENT_DB_TASK)
 def evaluate_patients(patient_ids: list[str]) -> int:
     """One chunk of the sweep."""
     return sum(len(result.raised) for result in patients_evaluate(patient_ids=patient_ids))
@@ -50,7 +40,7 @@ def sweep_relapses() -> int:
 
 
 # --- Patient rights (issue 7) ---
-@shared_task(**RETRY)
+@shared_task(**IDEMPOTENT_DB_TASK)
 def purge_closed_diaries() -> int:
     """Daily: remove diaries of accounts closed longer ago than their clinic keeps them."""
     return closed_diaries_purge(now=timezone.now())

@@ -5,9 +5,9 @@ so every task may run with acks_late and reject_on_worker_lost.
 """
 
 from celery import shared_task
-from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
+from config.celery import IDEMPOTENT_DB_TASK
 from notifications.services.alerts import (
     flag_fan_out,
     flags_due_for_escalation,
@@ -23,23 +23,15 @@ from notifications.services.deliveries import (
 from notifications.services.reminders import checkins_schedule, reminder_send, reminders_due
 
 SAFE = {"acks_late": True, "reject_on_worker_lost": True}
-RETRY_DB = {
-    **SAFE,
-    "autoretry_for": (OperationalError, InterfaceError, DatabaseError),
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
 
-@shared_task(**RETRY_DB)
+@shared_task(**IDEMPOTENT_DB_TASK)
 def notify_flag(flag_id: str, reason: str = "raised") -> int:
     """Plan a flag's inbox items and deliveries (queued once the flag commits)."""
     return flag_fan_out(flag_id=flag_id, reason=reason)
 
 
-@shared_task(bind=True, **RETRY_DB)
+@shared_task(bind=True, **IDEMPOTENT_DB_TASK)
 def send_delivery(self, delivery_id: str) -> str | None:
     """Send one delivery; a transient failure comes back after its backoff."""
     outcome = delivery_send(delivery_id=delivery_id)
@@ -78,7 +70,7 @@ def sweep_notifications() -> dict:
     }
 
 
-@shared_task(**RETRY_DB)
+@shared_task(**IDEMPOTENT_DB_TASK)
 def send_digest(recipient_id: int) -> str | None:
     outcome = digest_send(recipient_id=recipient_id)
     return outcome.status if outcome else None
