@@ -8,8 +8,9 @@ import io
 import math
 from datetime import date, timedelta
 
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
 from exports.data import ExportData
@@ -42,6 +43,26 @@ def _series(scores: dict[date, float], first: date, last: date) -> tuple[list, l
 def course_chart_png(
     data: ExportData, scores: DayScores, *, width_in: float = 10.0, dpi: int = 170
 ) -> bytes:
+    """The chart for the PDF."""
+    figure = _course_figure(data, scores, width_in=width_in, dpi=dpi)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def course_chart_svg(data: ExportData, scores: DayScores, *, width_in: float = 10.0) -> str:
+    """The same figure for the screen (clinic pages), as inline SVG markup."""
+    figure = _course_figure(data, scores, width_in=width_in, dpi=72)
+    buffer = io.StringIO()
+    # Text stays text (selectable, scales crisply); no metadata date, so the same
+    # diary always gives the same markup.
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "course-chart"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    markup = buffer.getvalue()
+    return markup[markup.index("<svg") :]  # inline: no XML prolog or DOCTYPE
+
+
+def _course_figure(data: ExportData, scores: DayScores, *, width_in: float, dpi: int) -> Figure:
     first, last = data.first_day(), data.last_day()
     figure = Figure(figsize=(width_in, width_in * 0.42), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
@@ -49,7 +70,7 @@ def course_chart_png(
     if first is None or last is None:
         axes.text(0.5, 0.5, "No entries in this period", ha="center", transform=axes.transAxes)
         axes.set_axis_off()
-        return _png(figure, dpi)
+        return figure
 
     days, upright = _series(scores.upright, first, last)
     _, lying = _series(scores.lying, first, last)
@@ -97,7 +118,9 @@ def course_chart_png(
                 clip_on=False,
             )
 
-    axes.set_xlim(first - timedelta(days=0.5), last + timedelta(days=0.5))
+    # In date numbers: a date minus half a day is the same date, and a one-day diary
+    # would get a zero-width axis.
+    axes.set_xlim(date2num(first) - 0.5, date2num(last) + 0.5)
     axes.set_ylim(-0.3, 11.5)
     axes.set_yticks(range(0, 11, 2))
     axes.set_ylabel("Headache, daily median (0-10)")
@@ -108,10 +131,4 @@ def course_chart_png(
     axes.grid(axis="y", color="#eeeeee")
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, fontsize=8, frameon=False)
-    return _png(figure, dpi)
-
-
-def _png(figure: Figure, dpi: int) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    return figure

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from diary.analysis import Rating
 from diary.models import Approach, Condition, FlagKind, FlagStatus, Posture, TreatmentKind
+from diary.wording import flag_evidence_text, treatment_description
 
 KIND_LABELS = dict(TreatmentKind.choices)
 APPROACH_LABELS = dict(Approach.choices)
@@ -55,15 +56,10 @@ class TreatmentRow:
         return KIND_LABELS.get(self.kind, self.kind)
 
     def describe(self) -> str:
-        """'Epidural blood patch, targeted, C6/C7, 15 mL'."""
-        parts = [self.kind_label]
-        if self.approach:
-            parts.append(APPROACH_LABELS.get(self.approach, self.approach).lower())
-        if self.levels:
-            parts.append(" + ".join(self.levels))
-        if self.volume_ml is not None:
-            parts.append(f"{self.volume_ml.normalize():f} mL")
-        return ", ".join(parts)
+        """'Epidural blood patch, targeted, C6/C7, 15 mL' (the clinic pages say it the same)."""
+        return treatment_description(
+            kind=self.kind, approach=self.approach, levels=self.levels, volume_ml=self.volume_ml
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +81,7 @@ class FlagRow:
 
     @property
     def summary(self) -> str:
-        return str(self.evidence.get("summary", ""))
+        return flag_evidence_text(self.evidence)
 
     def entry_ids(self) -> list[str]:
         """Every entry id the evidence rests on, wherever the judgement put it."""

@@ -166,9 +166,25 @@ def _in_range(field: str, start, end) -> dict:
 
 def export_data_load(*, job: ExportJob, now: dt.datetime | None = None) -> ExportData:
     """The live diary of the job's patient over its range; four queries whatever its size."""
-    patient = Patient.objects.select_related("clinic").get(pk=job.patient_id)
+    return diary_data_load(
+        patient_id=job.patient_id, date_from=job.date_from, date_to=job.date_to, now=now
+    )
+
+
+def diary_data_load(
+    *,
+    patient_id,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> ExportData:
+    """One patient's live diary over patient-local days [from, to] (the clinic timeline too).
+
+    The caller has checked that whoever sees the result may read this patient.
+    """
+    patient = Patient.objects.select_related("clinic").get(pk=patient_id)
     zone = ZoneInfo(patient.timezone)
-    start, end = local_range(zone, job.date_from, job.date_to)
+    start, end = local_range(zone, date_from, date_to)
     entry_rows = (
         SymptomEntry.objects.live()
         .filter(patient=patient, **_in_range("recorded_at", start, end))
@@ -226,8 +242,8 @@ def export_data_load(*, job: ExportJob, now: dt.datetime | None = None) -> Expor
         timezone=patient.timezone,
         condition=patient.condition,
         clinic_name=patient.clinic.name,
-        date_from=job.date_from,
-        date_to=job.date_to,
+        date_from=date_from,
+        date_to=date_to,
         generated_at=now or timezone.now(),
         entries=entries,
         treatments=treatments,

@@ -1,6 +1,5 @@
 """Flags for the care team: prompts to review, not diagnoses."""
 
-from django.db.models import Case, IntegerField, Value, When
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,16 +10,9 @@ from api.filters import FlagFilter
 from api.permissions import IsStaff
 from api.serializers.flags import FlagResolveSerializer, FlagSerializer
 from api.views.auditing import AuditedReads
-from diary.models import Flag, FlagStatus
+from diary.models import Flag
 from diary.services.flags import FlagTransitionRefused, flag_acknowledge, flag_resolve
 from notifications.services.inbox import inbox_mark_read
-
-STATUS_ORDER = Case(
-    When(status=FlagStatus.OPEN, then=Value(0)),
-    When(status=FlagStatus.ACKNOWLEDGED, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
 
 
 class FlagViewSet(
@@ -40,11 +32,7 @@ class FlagViewSet(
     lookup_value_converter = "uuid"
 
     def get_queryset(self):
-        return (
-            Flag.objects.visible_to(self.request.user)
-            .select_related("treatment")
-            .order_by(STATUS_ORDER, "-detected_at", "id")
-        )
+        return Flag.objects.visible_to(self.request.user).select_related("treatment").open_first()
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)

@@ -25,6 +25,16 @@ class FlagQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(patient__in=Patient.objects.visible_to(user))
 
+    def open_first(self):
+        """Open, then acknowledged, then resolved; newest first within each."""
+        status_order = models.Case(
+            models.When(status=FlagStatus.OPEN, then=models.Value(0)),
+            models.When(status=FlagStatus.ACKNOWLEDGED, then=models.Value(1)),
+            default=models.Value(2),
+            output_field=models.IntegerField(),
+        )
+        return self.order_by(status_order, "-detected_at", "id")
+
 
 class Flag(models.Model):
     """A prompt for a clinician to look at a treatment's course: not a diagnosis.

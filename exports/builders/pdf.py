@@ -40,6 +40,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from diary.wording import lower_first
 from exports.builders import Progress, no_progress
 from exports.chart import course_chart_png
 from exports.data import APPROACH_LABELS, FLAG_STATUS_LABELS, POSTURE_LABELS, ExportData
@@ -132,10 +133,6 @@ def _p(text: str, style: str = "base") -> Paragraph:
 def _text(value: str) -> str:
     """Patient text into ReportLab's mini-markup: escaped, line breaks kept."""
     return escape(value).replace("\n", "<br/>")
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
 
 
 def _day(value: date) -> str:
@@ -266,7 +263,7 @@ def _flags(data: ExportData) -> list:
     for flag in open_first:
         treatment = treatments.get(flag.treatment_id)
         after = (
-            f"after the {escape(_lower_first(treatment.describe()))} of "
+            f"after the {escape(lower_first(treatment.describe()))} of "
             f"{_moment(data, treatment.performed_at)}"
             if treatment
             else "after an earlier treatment"

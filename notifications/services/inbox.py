@@ -27,3 +27,12 @@ def inbox_mark_read(*, user, flag_id, now: dt.datetime | None = None) -> int:
     return InboxItem.objects.filter(recipient=user, flag_id=flag_id, read_at__isnull=True).update(
         read_at=now or timezone.now()
     )
+
+
+def inbox_unread_flag_ids(*, user, flag_ids) -> set:
+    """Which of these flags this user has not opened yet (one query for a page of flags)."""
+    return set(
+        InboxItem.objects.filter(
+            recipient=user, flag_id__in=list(flag_ids), read_at__isnull=True
+        ).values_list("flag_id", flat=True)
+    )
