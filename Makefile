@@ -11,7 +11,7 @@ REDIS_UP := $(shell redis-cli -h 127.0.0.1 ping 2>/dev/null | grep -q PONG && ec
 TEST_ENV := $(if $(PG_UP),DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}) \
 	$(if $(REDIS_UP),TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15})
 
-.PHONY: run test check lint bench clean
+.PHONY: run test check lint bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ check: $(VENV)/.dev-installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 lint: check
+
+## Clinic pages: docs/clinic-*.png from the demo data, in Debian's chromium.
+screenshots: $(VENV)/.dev-installed
+	$(BIN)/python docs/screenshots.py
 
 ## Benchmarks (PostgreSQL on 127.0.0.1:5432; each uses a database of its own).
 bench: $(VENV)/.dev-installed

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("clinic/", include("clinic.urls")),  # staff web pages (issue 6)
     # Anything else under /api/ is a JSON 404, even with DEBUG on.
     re_path(r"^api/", api_aware_404),
 ]

@@ -1,0 +1,48 @@
+"""One Playwright set-up for the browser tests and the README screenshots.
+
+Debian's chromium, never a browser downloaded by `playwright install`:
+.ci/run installs the package when /usr/bin/chromium is missing.
+"""
+
+import os
+from contextlib import contextmanager
+
+CHROMIUM = "/usr/bin/chromium"
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def chromium_available() -> bool:
+    return os.access(CHROMIUM, os.X_OK)
+
+
+@contextmanager
+def chromium():
+    """A headless Chromium; Django's ORM stays usable beside Playwright's sync API.
+
+    The sync API runs an event loop in this thread, which Django's async-safety
+    check mistakes for async code calling the ORM; the test code is not async.
+    """
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/clinic/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
