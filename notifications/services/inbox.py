@@ -5,17 +5,26 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from diary.models import Patient
 from notifications.models import InboxItem
 
 
+def _own_items(user) -> QuerySet[InboxItem]:
+    # What they were told, still within what they may read: someone taken off
+    # a care team no longer sees that patient's name in their inbox.
+    return InboxItem.objects.filter(
+        recipient=user, flag__patient__in=Patient.objects.visible_to(user)
+    )
+
+
 def inbox_for(user) -> QuerySet[InboxItem]:
-    return InboxItem.objects.filter(recipient=user).select_related("flag__patient")
+    return _own_items(user).select_related("flag__patient")
 
 
 def inbox_unread_count(*, user) -> int:
     """Flags with something unread (a raised and an escalated item count once)."""
     return (
-        InboxItem.objects.filter(recipient=user, read_at__isnull=True)
+        _own_items(user).filter(read_at__isnull=True)
         .values("flag_id")
         .distinct()
         .count()

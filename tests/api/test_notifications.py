@@ -136,6 +136,14 @@ def test_a_flag_out_of_reach_is_404_and_reads_nothing(cast, api, inbox):
     assert unread(api(cast.clinician_on)) == 2
 
 
+def test_a_clinician_taken_off_the_team_no_longer_sees_those_flags(cast, api, inbox):
+    clinician = api(cast.clinician_on)
+    cast.patient_a.care_team.remove(cast.clinician_on)
+
+    assert unread(clinician) == 0
+    assert clinician.get("/api/v1/notifications/inbox/").json()["results"] == []
+
+
 @pytest.mark.parametrize("items", [2, 30])
 def test_the_inbox_list_costs_the_same_for_any_size(cast, api, django_assert_num_queries, items):
     for _ in range(items):
