@@ -6,6 +6,7 @@ after a lost worker) builds once; a job left `running` by a killed worker is
 claimed again once it is older than the task's hard time limit.
 """
 
+import contextlib
 import datetime as dt
 import logging
 import tempfile
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -254,6 +256,10 @@ def diary_data_load(
 # --- build ------------------------------------------------------------------------
 
 
+# A pending job older than this lost its message (the broker keeps nothing on disk).
+STUCK_PENDING_AFTER = dt.timedelta(hours=1)
+
+
 def stale_after() -> dt.timedelta:
     """A run older than the hard time limit is dead: Celery has killed it by then."""
     return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
@@ -308,24 +314,35 @@ def export_build(*, job_id, now: dt.datetime | None = None) -> ExportJob | None:
             size = scratch.tell()
             scratch.seek(0)
             name = _store(scratch, file_name_for(job))
+        finished = timezone.now()
+        ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
+            status=ExportStatus.DONE,
+            progress=100,
+            file_name=name,
+            file_size=size,
+            finished_at=finished,
+            expires_at=finished + settings.EXPORT_TTL,
+        )
     except DatabaseError:
+        _release(job.pk, claimed_at=now)
         raise
     except SoftTimeLimitExceeded:
         return _fail(job, "The export took too long to build.")
     except Exception:
         logger.exception("Export %s failed", job.pk)
         return _fail(job, "The export could not be built.")
-    finished = timezone.now()
-    ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
-        status=ExportStatus.DONE,
-        progress=100,
-        file_name=name,
-        file_size=size,
-        finished_at=finished,
-        expires_at=finished + settings.EXPORT_TTL,
-    )
     job.refresh_from_db()
     return job
+
+
+def _release(job_id, *, claimed_at: dt.datetime) -> None:
+    """Hand a claimed job back, so the task's retry can claim it at once."""
+    # If the database is what failed, this fails too: the claim goes stale and
+    # is taken over after stale_after().
+    with contextlib.suppress(DatabaseError):
+        ExportJob.objects.filter(
+            pk=job_id, status=ExportStatus.RUNNING, started_at=claimed_at
+        ).update(status=ExportStatus.PENDING)
 
 
 def _store(content: BinaryIO, name: str) -> str:
@@ -399,9 +416,20 @@ def exports_expire(*, now: dt.datetime | None = None) -> int:
         expired += ExportJob.objects.filter(pk=pk, expired_at__isnull=True).update(
             file_name="", expired_at=now
         )
-    # A job whose message was lost never finishes: after the TTL, say so.
-    ExportJob.objects.filter(
-        status__in=[ExportStatus.PENDING, ExportStatus.RUNNING],
-        created_at__lte=now - settings.EXPORT_TTL,
-    ).update(status=ExportStatus.FAILED, error="The export never finished.", finished_at=now)
+    # A job whose message was lost, or whose worker died and was not retried,
+    # never finishes: say so within the hour, and remove any half-stored file.
+    stuck = ExportJob.objects.filter(
+        Q(status=ExportStatus.PENDING, created_at__lte=now - STUCK_PENDING_AFTER)
+        | Q(status=ExportStatus.RUNNING, started_at__lte=now - stale_after())
+    )
+    for job in stuck.only("pk", "format"):
+        failed = ExportJob.objects.filter(
+            pk=job.pk, status__in=[ExportStatus.PENDING, ExportStatus.RUNNING]
+        ).update(
+            status=ExportStatus.FAILED,
+            error="The export did not finish; please request it again.",
+            finished_at=now,
+        )
+        if failed:
+            storage.delete(file_name_for(job))
     return expired

@@ -1,9 +1,11 @@
 """Request, build, download and expire, at the service level."""
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
+from django.db import DatabaseError
 from django.utils import timezone
 
 from diary.models import SymptomEntry
@@ -149,12 +151,45 @@ def test_files_not_yet_due_are_kept(cast):
     assert export_storage().exists(job.file_name)
 
 
-def test_a_job_that_never_ran_is_failed_after_the_ttl(cast, settings):
+def test_a_job_whose_message_was_lost_is_failed_within_the_hour(cast):
     job = request(cast)
-    with time_machine.travel(timezone.now() + settings.EXPORT_TTL + dt.timedelta(minutes=1)):
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=50)):
+        exports_expire()
+        assert ExportJob.objects.get(pk=job.pk).status == ExportStatus.PENDING
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=61)):
         exports_expire()
     job.refresh_from_db()
-    assert job.status == ExportStatus.FAILED
+    assert job.status == ExportStatus.FAILED and "request it again" in job.error
+
+
+def test_a_dead_run_is_failed_and_its_half_stored_file_removed(cast, settings):
+    settings.CELERY_TASK_TIME_LIMIT = 300
+    job = request(cast)
+    leftover = export_storage().save(services.file_name_for(job), io.BytesIO(b"half"))
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.RUNNING, started_at=timezone.now() - dt.timedelta(minutes=7)
+    )
+
+    exports_expire()
+
+    assert ExportJob.objects.get(pk=job.pk).status == ExportStatus.FAILED
+    assert not export_storage().exists(leftover)
+
+
+def test_a_database_error_hands_the_job_back_for_the_retry(cast, monkeypatch):
+    job = request(cast)
+    real_store = services._store
+
+    def lose_the_database(content, name):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(services, "_store", lose_the_database)
+    with pytest.raises(DatabaseError):
+        export_build(job_id=job.pk)
+    assert ExportJob.objects.get(pk=job.pk).status == ExportStatus.PENDING
+
+    monkeypatch.setattr(services, "_store", real_store)
+    assert export_build(job_id=job.pk).status == ExportStatus.DONE
 
 
 def test_range_is_patient_local_days_both_included(cast):
