@@ -66,6 +66,9 @@ class AuditEvent(models.Model):
     request = models.CharField(max_length=300, blank=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    # What an action needs beyond its record, e.g. an export's format and date
+    # range. Never health data.
+    detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -41,6 +41,7 @@ class PendingEvent:
     actor_username: str = ""
     actor_role: str = ""
     occurred_at: datetime = field(default_factory=timezone.now)
+    detail: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +78,7 @@ def audit_record(
     outcome: str | None = None,
     actor=None,
     actor_username: str = "",
+    detail: dict | None = None,
 ) -> None:
     """Note one audited action; the request writes it when it ends."""
     _collect(
@@ -87,6 +89,7 @@ def audit_record(
                 record_id=str(record_id or ""),
                 patient_id=str(patient_id) if patient_id else None,
                 outcome=outcome,
+                detail=detail or {},
                 **{"actor_username": actor_username, **_actor_fields(actor)},
             )
         ]

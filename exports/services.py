@@ -33,8 +33,6 @@ from exports.builders import fhir as fhir_builder
 from exports.builders import pdf as pdf_builder
 from exports.data import EntryRow, ExportData, FlagRow, TreatmentRow
 from exports.models import (
-    ExportAuditAction,
-    ExportAuditEvent,
     ExportFormat,
     ExportJob,
     ExportStatus,
@@ -71,28 +69,19 @@ def export_storage() -> Storage:
     return storages[STORAGE_ALIAS]
 
 
-def _audit(*, job: ExportJob, user: User, action: str, at: dt.datetime) -> None:
-    ExportAuditEvent.objects.create(
-        at=at,
-        action=action,
-        actor=user,
-        actor_username=user.get_username(),
-        actor_role=user.role,
-        patient_id=job.patient_id,
-        job_id=job.id,
-        format=job.format,
-        date_from=job.date_from,
-        date_to=job.date_to,
-    )
-    # The service-wide trail too (issue 7), with the request's IP and user agent.
+def _audit(*, job: ExportJob, user: User, action: str) -> None:
+    """Who asked for or took which patient's diary, which range, which format."""
     audit_record(
-        action=AuditAction.EXPORT
-        if action == ExportAuditAction.REQUESTED
-        else AuditAction.DOWNLOAD,
+        action=action,
         record_type="export",
         record_id=job.id,
         patient_id=job.patient_id,
         actor=user,
+        detail={
+            "format": job.format,
+            "from": job.date_from.isoformat() if job.date_from else None,
+            "to": job.date_to.isoformat() if job.date_to else None,
+        },
     )
 
 
@@ -121,7 +110,7 @@ def export_request(
         date_from=date_from,
         date_to=date_to,
     )
-    _audit(job=job, user=requested_by, action=ExportAuditAction.REQUESTED, at=job.created_at)
+    _audit(job=job, user=requested_by, action=AuditAction.EXPORT)
     transaction.on_commit(partial(_enqueue_build, str(job.id)))
     return job
 
@@ -390,7 +379,7 @@ def export_open_for_download(
         raise ExportNotReady
     handle = export_storage().open(job.file_name, "rb")
     if audit:
-        _audit(job=job, user=user, action=ExportAuditAction.DOWNLOADED, at=now)
+        _audit(job=job, user=user, action=AuditAction.DOWNLOAD)
     spec = FORMATS[job.format]
     return Download(handle, download_filename(job), spec.content_type, job.file_size)
 

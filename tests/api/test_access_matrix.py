@@ -20,8 +20,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from diary.models import EnrollmentCode, Flag, Patient, SymptomEntry, Treatment
-from exports.models import ExportAuditEvent, ExportJob
+from exports.models import ExportJob
 from tests.factories import EntryFactory, FlagFactory, PatientFactory, TreatmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -465,21 +466,17 @@ def export_of(cast):
 
 
 def export_requested_for_a(world, role, response):
-    from exports.models import ExportAuditEvent, ExportJob
-
     body = response.json()
     assert set(body) == {"id", "status"} and body["status"] == "pending"
     job = ExportJob.objects.get(pk=body["id"])
     assert (job.patient, job.requested_by) == (world.cast.patient_a, world.cast.user(role))
-    assert ExportAuditEvent.objects.filter(job_id=job.pk, action="requested").exists()
+    assert AuditEvent.objects.filter(record_id=str(job.pk), action="export").exists()
 
 
 def export_file_served_and_audited(world, role, response):
-    from exports.models import ExportAuditEvent
-
     assert b"".join(response.streaming_content).startswith(b"\xef\xbb\xbfrecord_type,")
-    assert ExportAuditEvent.objects.filter(
-        job_id=world.export.pk, action="downloaded", actor=world.cast.user(role)
+    assert AuditEvent.objects.filter(
+        record_id=str(world.export.pk), action="download", actor_id=world.cast.user(role).pk
     ).exists()
 
 
@@ -557,7 +554,7 @@ def diary_state():
         set(Flag.objects.values_list("id", "status", "acknowledged_at", "resolved_at")),
         # Exports (issue 5): a refused request queues nothing and audits nothing.
         set(ExportJob.objects.values_list("id", "status")),
-        set(ExportAuditEvent.objects.values_list("id", flat=True)),
+        set(AuditEvent.objects.filter(record_type="export").values_list("id", flat=True)),
     )
 
 

@@ -9,7 +9,8 @@ import time_machine
 from pypdf import PdfReader
 
 from api.views.exports import ExportThrottle
-from exports.models import ExportAuditEvent, ExportJob
+from audit.models import AuditEvent
+from exports.models import ExportJob
 from tests.factories import EntryFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +139,7 @@ def test_outsiders_cannot_request_an_export_of_a(cast, api, who):
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
     assert not ExportJob.objects.exists()
-    assert not ExportAuditEvent.objects.exists()
+    assert not AuditEvent.objects.filter(record_type="export").exists()
 
 
 @pytest.mark.parametrize("who", OUTSIDERS)
@@ -156,7 +157,7 @@ def test_outsiders_cannot_see_or_download_a_job_of_a(
         unknown = client.get(url.replace(job_id, str(uuid.uuid4())))
         assert response.status_code == 404
         assert response.json() == unknown.json()  # indistinguishable from no such job
-    assert not ExportAuditEvent.objects.filter(action="downloaded").exists()
+    assert not AuditEvent.objects.filter(action="download").exists()
 
 
 def test_everyone_who_may_read_the_patient_may_download(
@@ -171,10 +172,10 @@ def test_everyone_who_may_read_the_patient_may_download(
 
     assert api(cast.coordinator).head(download_url(job_id)).status_code == 200  # not a download
 
-    downloads = ExportAuditEvent.objects.filter(action="downloaded").order_by("id")
+    downloads = AuditEvent.objects.filter(action="download").order_by("id")
     assert [e.actor_username for e in downloads] == ["coord", "dr_on", "alice"]
-    assert {(e.patient_id, str(e.job_id), e.format) for e in downloads} == {
-        (cast.patient_a.pk, job_id, "csv")
+    assert {(e.patient_id, e.record_type, e.record_id, e.detail["format"]) for e in downloads} == {
+        (cast.patient_a.pk, "export", job_id, "csv")
     }
 
 

@@ -8,9 +8,10 @@ import time_machine
 from django.db import DatabaseError
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from diary.models import SymptomEntry
 from exports import services
-from exports.models import ExportAuditEvent, ExportJob, ExportStatus
+from exports.models import ExportJob, ExportStatus
 from exports.services import (
     ExportExpired,
     ExportNotReady,
@@ -41,15 +42,19 @@ def test_a_request_is_audited_and_queued_only_after_commit(
 
     assert job.status == ExportStatus.PENDING
     assert len(callbacks) == 1  # the build is queued once the job row is visible
-    event = ExportAuditEvent.objects.get()
-    assert (event.action, event.actor, event.actor_username, event.actor_role) == (
-        "requested",
-        cast.coordinator,
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor_id, event.actor_username, event.actor_role) == (
+        "export",
+        cast.coordinator.pk,
         "coord",
         "coordinator",
     )
-    assert (event.patient_id, event.job_id, event.format) == (cast.patient_a.pk, job.pk, "csv")
-    assert (event.date_from, event.date_to) == (dt.date(2026, 1, 1), dt.date(2026, 2, 28))
+    assert (event.patient_id, event.record_type, event.record_id) == (
+        cast.patient_a.pk,
+        "export",
+        str(job.pk),
+    )
+    assert event.detail == {"format": "csv", "from": "2026-01-01", "to": "2026-02-28"}
 
 
 def test_building_twice_builds_once(cast):
@@ -129,9 +134,7 @@ def test_download_is_audited_and_refused_once_expired(cast):
 
     download = export_open_for_download(job=job, user=cast.clinician_on)
     download.file.close()
-    assert (
-        ExportAuditEvent.objects.filter(action="downloaded", actor=cast.clinician_on).count() == 1
-    )
+    assert AuditEvent.objects.filter(action="download", actor_id=cast.clinician_on.pk).count() == 1
 
     with time_machine.travel(job.expires_at + dt.timedelta(seconds=1)):
         assert exports_expire() == 1
@@ -141,7 +144,7 @@ def test_download_is_audited_and_refused_once_expired(cast):
             export_open_for_download(job=job, user=cast.coordinator)
     assert job.file_name == "" and job.expired_at is not None
     assert export_storage().listdir("")[1] == []
-    assert ExportAuditEvent.objects.filter(action="downloaded").count() == 1
+    assert AuditEvent.objects.filter(action="download").count() == 1
 
 
 def test_files_not_yet_due_are_kept(cast):
