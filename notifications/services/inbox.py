@@ -23,12 +23,7 @@ def inbox_for(user) -> QuerySet[InboxItem]:
 
 def inbox_unread_count(*, user) -> int:
     """Flags with something unread (a raised and an escalated item count once)."""
-    return (
-        _own_items(user).filter(read_at__isnull=True)
-        .values("flag_id")
-        .distinct()
-        .count()
-    )
+    return _own_items(user).filter(read_at__isnull=True).values("flag_id").distinct().count()
 
 
 def inbox_mark_read(*, user, flag_id, now: dt.datetime | None = None) -> int:
