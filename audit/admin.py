@@ -6,6 +6,8 @@ from audit.models import AuditEvent, RecordRevision
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shows what the system wrote; nobody adds, changes or deletes it here."""
+
     def has_add_permission(self, request):
         return False
 

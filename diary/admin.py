@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin import ReadOnlyAdmin
 from diary.models import ClinicThresholds, Flag, Patient, SymptomEntry, Treatment
 
 
@@ -12,20 +13,11 @@ class PatientAdmin(admin.ModelAdmin):
     readonly_fields = ("diary_version", "evaluation_requested_at", "user")
 
 
-class DiaryRecordAdmin(admin.ModelAdmin):
+class DiaryRecordAdmin(ReadOnlyAdmin):
     """Diary records are the patient's: staff may look, never edit here."""
 
     list_filter = ("patient__clinic",)
     list_select_related = ("patient",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SymptomEntry)
