@@ -8,6 +8,20 @@ from rest_framework import serializers
 MAX_UTC_OFFSET = dt.timedelta(hours=18)
 
 
+def moment_problem(value: dt.datetime) -> str | None:
+    """Why the API refuses this parsed moment (an error code below), or None."""
+    offset = value.utcoffset()
+    if offset is None:
+        return "naive"
+    if abs(offset) > MAX_UTC_OFFSET:
+        return "offset"
+    try:
+        in_utc = value.astimezone(dt.UTC)
+    except OverflowError:  # year 1 with a positive offset: before datetime.min
+        return "range"
+    return "range" if in_utc.year < 1900 else None
+
+
 class OffsetDateTimeField(serializers.DateTimeField):
     """Accepts only ISO 8601 with an offset, keeps that offset (the service
     stores it beside UTC), and answers in UTC."""
@@ -19,16 +33,8 @@ class OffsetDateTimeField(serializers.DateTimeField):
     }
 
     def enforce_timezone(self, value):
-        if timezone.is_naive(value):
-            self.fail("naive")
-        if abs(value.utcoffset()) > MAX_UTC_OFFSET:
-            self.fail("offset")
-        try:
-            in_utc = value.astimezone(dt.UTC)
-        except OverflowError:  # year 1 with a positive offset: before datetime.min
-            self.fail("range")
-        if in_utc.year < 1900:
-            self.fail("range")
+        if problem := moment_problem(value):
+            self.fail(problem)
         return value
 
     def to_representation(self, value):
