@@ -1,7 +1,7 @@
 """Write the audit trail and keep earlier versions of diary records.
 
 A request's events are collected while it runs and written in one bulk
-INSERT when it ends (`AuditMiddleware`), after ATOMIC_REQUESTS has committed
+statement when it ends (`AuditMiddleware`), after ATOMIC_REQUESTS has committed
 or rolled back the request's data. That order is deliberate: an audit write
 that fails must not roll back a patient's diary entry. Instead the write is
 retried once and, if it still fails, every event is logged at ERROR with its
@@ -22,6 +22,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Outcome, RecordRevision
+from config.bulk_insert import insert_rows
 
 audit_logger = logging.getLogger("audit")
 
@@ -96,19 +97,23 @@ def audit_record(
     )
 
 
-def audit_record_many(*, action: str, record_type: str, records: Iterable, actor=None) -> None:
-    """One event per diary record (entries or treatments) of a batch."""
+def audit_record_many(
+    *, action: str, record_type: str, patient_id, record_ids: Iterable, actor=None
+) -> None:
+    """One event per diary record (entries or treatments) of one patient's batch."""
     actor_fields = _actor_fields(actor)
+    patient, now = str(patient_id), timezone.now()
     _collect(
         [
             PendingEvent(
                 action=action,
                 record_type=record_type,
-                record_id=str(record.uuid),
-                patient_id=str(record.patient_id),
+                record_id=str(record_id),
+                patient_id=patient,
+                occurred_at=now,
                 **actor_fields,
             )
-            for record in records
+            for record_id in record_ids
         ]
     )
 
@@ -135,47 +140,42 @@ def audit_scope(*, ip=None, user_agent: str = "", request: str = ""):
 
 
 def audit_write(scope: AuditScope, *, default_outcome: str, status_code=None, actor=None) -> None:
-    """Store a scope's events in one INSERT; retry once, then log and raise."""
+    """Store a scope's events in one statement; retry once, then log and raise."""
     if not scope.events:
         return
     fallback = _actor_fields(actor)
-    rows = []
-    for event in scope.events:
-        values = dict(vars(event))  # asdict deep-copies: slow for a 500-item sync
-        if event.actor_id is None:
-            values.update(fallback)
-        values["outcome"] = event.outcome or default_outcome
-        rows.append(
-            AuditEvent(
-                **values,
-                ip=scope.ip,
-                user_agent=scope.user_agent,
-                request=scope.request,
-                status_code=status_code,
-            )
-        )
+    shared = {
+        "ip": scope.ip,
+        "user_agent": scope.user_agent,
+        "request": scope.request,
+        "status_code": status_code,
+    }
+    # vars(), not asdict(): asdict deep-copies, slow for a 500-item sync.
+    rows = [
+        {
+            **vars(event),
+            **(fallback if event.actor_id is None else {}),
+            "outcome": event.outcome or default_outcome,
+            **shared,
+        }
+        for event in scope.events
+    ]
     for attempt in (1, 2):
         try:
             if transaction.get_connection().in_atomic_block:
                 # Inside a larger transaction (a task, a command, a test) a
                 # savepoint keeps that transaction usable if the insert fails.
                 with transaction.atomic():
-                    AuditEvent.objects.bulk_create(rows)
-            else:  # the end of a request: one INSERT, committed on its own
-                AuditEvent.objects.bulk_create(rows)
+                    insert_rows(AuditEvent, rows)
+            else:  # the end of a request: one statement, committed on its own
+                insert_rows(AuditEvent, rows)
             return
         except DatabaseError as exc:
             if attempt == 1:
                 continue
             for row in rows:
-                audit_logger.error(
-                    "Audit event not stored: %s", json.dumps(_metadata(row), default=str)
-                )
+                audit_logger.error("Audit event not stored: %s", json.dumps(row, default=str))
             raise AuditWriteFailed(f"{len(rows)} audit events not stored") from exc
-
-
-def _metadata(row: AuditEvent) -> dict:
-    return {f.attname: getattr(row, f.attname) for f in AuditEvent._meta.concrete_fields}
 
 
 def is_read_action(action: str) -> bool:

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from api.errors import error_body, error_response
 from api.permissions import IsPatient
+from api.serializers.entry_fast_path import entry_fast_values
 from api.serializers.records import EntrySerializer, TreatmentSerializer
 from api.serializers.sync import (
     DeletionSerializer,
@@ -31,6 +32,8 @@ from diary.services.sync import (
 )
 
 SERIALIZERS = {"entry": EntrySerializer, "patch": TreatmentSerializer}
+# Entries arrive by the hundred; treatments a few a year, so they keep the serializer.
+FAST_PATHS = {"entry": entry_fast_values}
 
 
 def _item_result(item_id, outcome) -> dict:
@@ -58,31 +61,36 @@ def _client_id(raw):
     return raw.get("id") if isinstance(raw, dict) else None
 
 
-def _validate_items(patient, record_type, raw_items, results) -> list[SyncItem]:
-    """Validate each item alone; record failures in `results`, return the good ones.
+def _validate_items(patient, record_type, raw_items, results) -> tuple[list[SyncItem], frozenset]:
+    """Validate each item alone; record failures in `results`, return the good
+    ones and the ids the diary did not hold (see sync_apply).
 
     Items the diary already holds exactly as sent (a replay) are answered
     "unchanged" at once.
     """
     digests = [item_digest(raw) for raw in raw_items]
-    replayed = sync_replayed(
+    recognised = sync_replayed(
         patient=patient, record_type=record_type, raw_items=raw_items, digests=digests
     )
+    replayed = recognised.replayed
     for index, item_id in replayed.items():
         results[index] = {"id": item_id, "status": "unchanged"}
     # One serializer for the whole section: building one (its fields, from the
     # model) costs more than validating an item, and run_validation keeps no
     # state between calls.
     serializer = SERIALIZERS[record_type]()
+    fast_path = FAST_PATHS.get(record_type)
     items, seen = [], set()
     for index, raw in enumerate(raw_items):
         if index in replayed:
             continue
-        try:
-            values = dict(serializer.run_validation(raw))
-        except ValidationError as exc:
-            results[index] = _invalid(_client_id(raw), exc.detail)
-            continue
+        values = fast_path(raw, serializer) if fast_path else None
+        if values is None:  # not plainly well-formed: the serializer judges and explains
+            try:
+                values = dict(serializer.run_validation(raw))
+            except ValidationError as exc:
+                results[index] = _invalid(_client_id(raw), exc.detail)
+                continue
         item_uuid = values.pop("uuid", None) or uuid.uuid4()
         if item_uuid in seen:
             results[index] = _invalid(
@@ -91,7 +99,7 @@ def _validate_items(patient, record_type, raw_items, results) -> list[SyncItem]:
             continue
         seen.add(item_uuid)
         items.append(SyncItem(index=index, uuid=item_uuid, values=values, digest=digests[index]))
-    return items
+    return items, recognised.absent
 
 
 def _validate_deletions(raw_items, results) -> list[SyncDeletion]:
@@ -151,16 +159,21 @@ class SyncView(APIView):
         batch.is_valid(raise_exception=True)
         raw = batch.validated_data
         results = {key: [None] * len(raw[key]) for key in ("entries", "patches", "deleted")}
-        entries = _validate_items(patient, "entry", raw["entries"], results["entries"])
-        patches = _validate_items(patient, "patch", raw["patches"], results["patches"])
+        entries, absent = _validate_items(patient, "entry", raw["entries"], results["entries"])
+        patches, absent_patches = _validate_items(
+            patient, "patch", raw["patches"], results["patches"]
+        )
         deletions = _validate_deletions(raw["deleted"], results["deleted"])
 
+        if not (entries or patches or deletions):  # all answered already (a replay)
+            return Response(results)
         outcome = sync_apply(
             patient=patient,
             entries=entries,
             patches=patches,
             deletions=deletions,
             recorded_by=request.user,
+            absent_ids={"entry": absent, "patch": absent_patches},
         )
         for key, items, statuses in (
             ("entries", entries, outcome.entries),

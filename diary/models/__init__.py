@@ -1,3 +1,4 @@
+from diary.models import lookups  # noqa: F401  (registers uuid__any)
 from diary.models.flags import ClinicThresholds, Flag, FlagKind, FlagStatus
 from diary.models.patients import Condition, EnrollmentCode, Patient
 from diary.models.records import (

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import Action, RecordRevision
 from audit.services import audit_record_many, revisions_keep
+from config.bulk_insert import insert_rows
 from diary.models import Patient, SymptomEntry, Treatment
 from diary.models.records import DiaryRecord
 from diary.services.changes import diary_change_begin
@@ -65,10 +66,16 @@ def item_digest(raw: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Recognised:
+    replayed: dict[int, str]  # index in the batch -> id, for items stored exactly as sent
+    absent: frozenset[uuid_module.UUID]  # ids of the batch this diary did not hold
+
+
 def sync_replayed(
     *, patient: Patient, record_type: str, raw_items: list[dict], digests: list[str]
-) -> dict[int, str]:
-    """Items this diary already holds exactly as sent: index → their id.
+) -> Recognised:
+    """Items this diary already holds exactly as sent, and ids it does not hold.
 
     A phone that lost the answer sends its whole batch again; recognising it by
     fingerprint answers "unchanged" without validating every item again. Items
@@ -84,20 +91,23 @@ def sync_replayed(
         if item_uuid in wanted:
             repeated.add(item_uuid)  # the full path reports the repeat
         wanted[item_uuid] = index
-    for item_uuid in repeated:
-        del wanted[item_uuid]
     if not wanted:
-        return {}
-    stored = (
+        return Recognised(replayed={}, absent=frozenset())
+    stored = list(
         RECORD_TYPES[record_type]
-        .objects.filter(patient=patient, uuid__in=wanted, deleted_at__isnull=True)
-        .values_list("uuid", "sync_digest")
+        .objects.filter(patient=patient, uuid__any=list(wanted))
+        .values_list("uuid", "sync_digest", "deleted_at")
     )
-    return {
-        wanted[item_uuid]: str(item_uuid)
-        for item_uuid, digest in stored
-        if digest == digests[wanted[item_uuid]]
-    }
+    return Recognised(
+        replayed={
+            wanted[item_uuid]: str(item_uuid)
+            for item_uuid, digest, deleted_at in stored
+            if deleted_at is None
+            and item_uuid not in repeated
+            and digest == digests[wanted[item_uuid]]
+        },
+        absent=frozenset(wanted.keys() - {item_uuid for item_uuid, _, _ in stored}),
+    )
 
 
 def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, list, dict]:
@@ -121,30 +131,38 @@ def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, l
 def _existing(model, patient: Patient, uuids) -> dict:
     if not uuids:
         return {}
-    return {r.uuid: r for r in model.objects.filter(patient=patient, uuid__in=uuids)}
+    return {r.uuid: r for r in model.objects.filter(patient=patient, uuid__any=uuids)}
 
 
 def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dict:
     to_create, to_update, statuses = _plan_upserts(model, items, existing)
-    extra = {"recorded_by": recorded_by} if model is Treatment else {}
+    extra = {"recorded_by_id": recorded_by.pk} if model is Treatment and recorded_by else {}
     now = timezone.now()
-    rows = [
-        model(
-            uuid=item.uuid,
-            patient=patient,
-            version=version,
-            sync_digest=item.digest,
-            **extra,
-            **values,
-        )
-        for item, values in to_create
-    ]
-    model.objects.bulk_create(rows)
+    # Plain rows, not model instances: a 500-entry batch is written with COPY.
+    insert_rows(
+        model,
+        [
+            {
+                "uuid": item.uuid,
+                "patient_id": patient.pk,
+                "version": version,
+                "sync_digest": item.digest,
+                **extra,
+                **values,
+            }
+            for item, values in to_create
+        ],
+    )
     statuses.update({item.index: CREATED for item, _ in to_create})
     # Audit trail and history (issue 7): bulk writes send no signals, so the
-    # service writes them, one INSERT each, before the rows are changed.
+    # service writes them, one statement each, before the rows are changed.
     record_type = "entry" if model is SymptomEntry else "patch"
-    audit_record_many(action=Action.CREATE, record_type=record_type, records=rows)
+    audit_record_many(
+        action=Action.CREATE,
+        record_type=record_type,
+        patient_id=patient.pk,
+        record_ids=[item.uuid for item, _ in to_create],
+    )
     revisions_keep(
         records=[r for _, r, _ in to_update],
         record_type=record_type,
@@ -161,16 +179,24 @@ def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dic
     if to_update:
         model.objects.bulk_update([r for _, r, _ in to_update], sorted(changed_fields))
         audit_record_many(
-            action=Action.UPDATE, record_type=record_type, records=[r for _, r, _ in to_update]
+            action=Action.UPDATE,
+            record_type=record_type,
+            patient_id=patient.pk,
+            record_ids=[item.uuid for item, _, _ in to_update],
         )
     return statuses
 
 
 def _needs_write(patient, entries, patches, deletions, found) -> bool:
+    """Whether anything in the batch would change the diary (stops at the first)."""
     for model, items in ((SymptomEntry, entries), (Treatment, patches)):
-        to_create, to_update, _ = _plan_upserts(model, items, found[model])
-        if to_create or to_update:
-            return True
+        existing = found[model]
+        for item in items:
+            record = existing.get(item.uuid)
+            if record is None:
+                return True
+            if not record.is_deleted and has_changes(record, to_model_values(model, item.values)):
+                return True
     return any(
         (r := found[RECORD_TYPES[d.record_type]].get(d.uuid)) is not None and not r.is_deleted
         for d in deletions
@@ -185,19 +211,38 @@ def sync_apply(
     patches: list[SyncItem],
     deletions: list[SyncDeletion],
     recorded_by=None,
+    absent_ids: dict[str, frozenset[uuid_module.UUID]] | None = None,
 ) -> SyncOutcome:
-    def lookup():
+    """Apply a validated batch in one transaction; a status per item.
+
+    `absent_ids`: per record type ("entry", "patch"), ids of the batch the
+    diary did not hold when it was first read (`sync_replayed`), after
+    `patient` was loaded. Such an item means the batch writes, so the diary
+    lock is taken without a first look.
+    """
+    sections = ((SymptomEntry, entries), (Treatment, patches))
+    absent_ids = absent_ids or {}
+    absent = {model: absent_ids.get(name, frozenset()) for name, model in RECORD_TYPES.items()}
+
+    def lookup(skip=None):
+        """The stored records the batch names, but for the ids in `skip` (per model)."""
         found = {model: {} for model in RECORD_TYPES.values()}
-        for model, items in ((SymptomEntry, entries), (Treatment, patches)):
-            uuids = [i.uuid for i in items] + [
+        for model, items in sections:
+            skipped = skip[model] if skip else frozenset()
+            uuids = [i.uuid for i in items if i.uuid not in skipped] + [
                 d.uuid for d in deletions if RECORD_TYPES[d.record_type] is model
             ]
             found[model] = _existing(model, patient, uuids)
         return found
 
-    found = lookup()
     outcome = SyncOutcome()
-    if not _needs_write(patient, entries, patches, deletions, found):
+    if any(item.uuid in absent[model] for model, items in sections for item in items):
+        read_version = patient.diary_version
+        version = diary_change_begin(patient_id=patient.pk)
+        # Every diary write holds this lock and bumps the version: if none came
+        # since `patient` was read, the ids absent then still are.
+        found = lookup(skip=absent if version == read_version + 1 else None)
+    elif not _needs_write(patient, entries, patches, deletions, found := lookup()):
         # A replay: answer from what is stored, without taking the diary lock.
         version = None
     else:
@@ -241,7 +286,12 @@ def _apply_deletions(deletions: list[SyncDeletion], found, version, recorded_by=
         for record in records:
             record.deleted_at, record.version, record.updated_at = now, version, now
         model.objects.bulk_update(records, ["deleted_at", "version", "updated_at"])
-        audit_record_many(action=Action.DELETE, record_type=record_type, records=records)
+        audit_record_many(
+            action=Action.DELETE,
+            record_type=record_type,
+            patient_id=records[0].patient_id,
+            record_ids=[r.uuid for r in records],
+        )
     return statuses
 
 

@@ -6,9 +6,17 @@ import pytest
 import time_machine
 from django.db import connection, connections, transaction
 
-from diary.models import SymptomEntry, Treatment
+from api.serializers.records import EntrySerializer
+from diary.models import Patient, SymptomEntry, Treatment
 from diary.services.records import record_create
-from diary.services.sync import SyncPosition, sync_changes
+from diary.services.sync import (
+    SyncItem,
+    SyncPosition,
+    item_digest,
+    sync_apply,
+    sync_changes,
+    sync_replayed,
+)
 from tests.factories import EntryFactory, TreatmentFactory
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -319,6 +327,53 @@ def test_a_write_committing_late_is_not_skipped_by_the_cursor(cast, postgres_onl
     assert between.entries == []
     assert len(after.entries) == 2
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db
+@travel
+@pytest.mark.parametrize("written_meanwhile", [False, True])
+def test_ids_read_before_the_lock_are_checked_again_if_the_diary_changed(cast, written_meanwhile):
+    """A fresh upload takes the diary lock without looking its ids up again;
+    that is only right if nothing was written since they were read, as when
+    a phone's retry races its first attempt."""
+    patient = Patient.objects.get(pk=cast.patient_a.pk)  # loaded first, as by the request
+    raw = entry()
+    recognised = sync_replayed(
+        patient=patient, record_type="entry", raw_items=[raw], digests=[item_digest(raw)]
+    )
+    values = dict(EntrySerializer().run_validation(raw))
+    item_uuid = values.pop("uuid")
+    if written_meanwhile:
+        record_create(model=SymptomEntry, patient=patient, values=values, record_uuid=item_uuid)
+
+    outcome = sync_apply(
+        patient=patient,
+        entries=[SyncItem(index=0, uuid=item_uuid, values=values)],
+        patches=[],
+        deletions=[],
+        absent_ids={"entry": recognised.absent},
+    )
+
+    assert recognised.absent == {item_uuid}
+    assert outcome.entries == {0: "unchanged" if written_meanwhile else "created"}
+    assert SymptomEntry.objects.filter(uuid=item_uuid).count() == 1
+
+
+@pytest.mark.django_db
+@travel
+def test_an_entry_and_a_patch_may_share_an_id(alice):
+    shared = str(uuid.uuid4())
+    alice.post("/api/v1/sync/", {"patches": [patch(id=shared)]}, format="json")
+
+    result = alice.post(
+        "/api/v1/sync/",
+        {"entries": [entry(id=shared)], "patches": [patch(id=shared, volume_ml=15)]},
+        format="json",
+    )
+
+    assert result.status_code == 200
+    assert statuses(result.json()["entries"]) == ["created"]
+    assert statuses(result.json()["patches"]) == ["updated"]
 
 
 @pytest.mark.django_db

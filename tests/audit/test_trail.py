@@ -232,7 +232,7 @@ def audit_insert_fails(monkeypatch):
     def refuse(*args, **kwargs):
         raise DatabaseError("audit table unavailable")
 
-    monkeypatch.setattr(AuditEvent.objects, "bulk_create", refuse)
+    monkeypatch.setattr("audit.services.insert_rows", refuse)
 
 
 def test_a_failing_audit_write_keeps_the_data_and_logs_the_event_at_error(
