@@ -22,7 +22,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Outcome, RecordRevision
-from config.bulk_insert import insert_rows
+from config.bulk_insert import insert_fanned_out, insert_rows
 
 audit_logger = logging.getLogger("audit")
 
@@ -43,6 +43,8 @@ class PendingEvent:
     actor_role: str = ""
     occurred_at: datetime = field(default_factory=timezone.now)
     detail: dict = field(default_factory=dict)
+    # A batch: one event per id here, alike in everything else (record_id unused).
+    record_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -101,21 +103,19 @@ def audit_record_many(
     *, action: str, record_type: str, patient_id, record_ids: Iterable, actor=None
 ) -> None:
     """One event per diary record (entries or treatments) of one patient's batch."""
-    actor_fields = _actor_fields(actor)
-    patient, now = str(patient_id), timezone.now()
-    _collect(
-        [
-            PendingEvent(
-                action=action,
-                record_type=record_type,
-                record_id=str(record_id),
-                patient_id=patient,
-                occurred_at=now,
-                **actor_fields,
-            )
-            for record_id in record_ids
-        ]
-    )
+    record_ids = tuple(str(record_id) for record_id in record_ids)
+    if record_ids:
+        _collect(
+            [
+                PendingEvent(
+                    action=action,
+                    record_type=record_type,
+                    patient_id=str(patient_id),
+                    record_ids=record_ids,
+                    **_actor_fields(actor),
+                )
+            ]
+        )
 
 
 def _collect(events: list[PendingEvent]) -> None:
@@ -140,7 +140,8 @@ def audit_scope(*, ip=None, user_agent: str = "", request: str = ""):
 
 
 def audit_write(scope: AuditScope, *, default_outcome: str, status_code=None, actor=None) -> None:
-    """Store a scope's events in one statement; retry once, then log and raise."""
+    """Store a scope's events (a statement for single events, one per batch);
+    retry once, then log and raise."""
     if not scope.events:
         return
     fallback = _actor_fields(actor)
@@ -150,32 +151,48 @@ def audit_write(scope: AuditScope, *, default_outcome: str, status_code=None, ac
         "request": scope.request,
         "status_code": status_code,
     }
-    # vars(), not asdict(): asdict deep-copies, slow for a 500-item sync.
-    rows = [
-        {
+    singles, batches = [], []
+    for event in scope.events:
+        # vars(), not asdict(): asdict deep-copies.
+        row = {
             **vars(event),
             **(fallback if event.actor_id is None else {}),
             "outcome": event.outcome or default_outcome,
             **shared,
         }
-        for event in scope.events
-    ]
+        record_ids = row.pop("record_ids")
+        if record_ids:
+            batches.append((row, record_ids))
+        else:
+            singles.append(row)
+
+    def store():
+        insert_rows(AuditEvent, singles)
+        for row, record_ids in batches:
+            insert_fanned_out(AuditEvent, row, "record_id", record_ids)
+
+    # Inside a larger transaction (a task, a command, a test) a savepoint keeps
+    # it usable if the insert fails; several statements commit together.
+    atomic = transaction.get_connection().in_atomic_block or bool(singles) + len(batches) > 1
     for attempt in (1, 2):
         try:
-            if transaction.get_connection().in_atomic_block:
-                # Inside a larger transaction (a task, a command, a test) a
-                # savepoint keeps that transaction usable if the insert fails.
+            if atomic:
                 with transaction.atomic():
-                    insert_rows(AuditEvent, rows)
+                    store()
             else:  # the end of a request: one statement, committed on its own
-                insert_rows(AuditEvent, rows)
+                store()
             return
         except DatabaseError as exc:
             if attempt == 1:
                 continue
-            for row in rows:
+            every_event = singles + [
+                {**row, "record_id": record_id}
+                for row, record_ids in batches
+                for record_id in record_ids
+            ]
+            for row in every_event:
                 audit_logger.error("Audit event not stored: %s", json.dumps(row, default=str))
-            raise AuditWriteFailed(f"{len(rows)} audit events not stored") from exc
+            raise AuditWriteFailed(f"{len(every_event)} audit events not stored") from exc
 
 
 def is_read_action(action: str) -> bool:

@@ -14,9 +14,12 @@ Per round (after one warm-up round), on PostgreSQL, in a database of its own:
 
 Goals (from the issue): upload / COPY <= 3 and replay / upload <= 0.3.
 
-Celery runs eagerly (no broker, as in the embedded default) so the judgement a
-write asks for runs inside the upload request after commit; with no treatments
-on file it is a handful of small queries (see the query count).
+Jobs go to a Redis broker, as in production (which refuses to start without
+one): the judgement a write asks for is one enqueue in the request and runs in
+a worker. No worker runs here; the bench uses a Redis database it finds empty
+(`--broker-url`) and empties it at the end. `--tasks in-process` runs the
+judgement inside the upload request after commit instead, as the embedded
+default does.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -433,7 +437,8 @@ def report(
     print()
     print(
         f"{args.entries} entries, {args.rounds} rounds (+{args.warmup} warm-up), "
-        f"gunicorn {args.workers} sync worker(s), PostgreSQL"
+        f"gunicorn {args.workers} sync worker(s), PostgreSQL, jobs "
+        + ("queued on Redis" if args.tasks == "broker" else "run in-process after commit")
     )
     print(f"{'':38}{'median ms':>10}{'min ms':>10}")
     rows = (
@@ -458,7 +463,7 @@ def report(
     )
     if queries is not None:
         print(
-            "SQL per request (request + eager judgement after commit): "
+            "SQL per request (request + what runs after its commit in-process): "
             + ", ".join(f"{k} {a} + {b}" for k, (a, b) in queries.items())
         )
 
@@ -480,12 +485,45 @@ def parse_args() -> argparse.Namespace:
         "--profile", action="store_true", help="only profile the in-process path (no gunicorn)"
     )
     parser.add_argument("--profile-top", type=int, default=25)
+    parser.add_argument(
+        "--tasks",
+        choices=["broker", "in-process"],
+        default="broker",
+        help="where the judgement a write asks for runs (default: a broker, as in production)",
+    )
+    parser.add_argument(
+        "--broker-url",
+        default="redis://127.0.0.1:6379/14",
+        help="a Redis database the bench may fill and empty (must be empty at the start)",
+    )
     return parser.parse_args()
+
+
+@contextmanager
+def task_settings(args: argparse.Namespace):
+    """Settings for where jobs go; with a broker, an empty Redis database emptied afterwards."""
+    if args.tasks == "in-process":
+        yield {"TASKS_IN_PROCESS": "true"}
+        return
+    import redis
+
+    broker = redis.Redis.from_url(args.broker_url)
+    if broker.dbsize():
+        raise SystemExit(f"{args.broker_url} is not empty; give --broker-url an unused database")
+    try:
+        yield {"CELERY_BROKER_URL": args.broker_url, "TASKS_IN_PROCESS": "false"}
+    finally:
+        broker.flushdb()  # only the queued judgements of this run: it was empty before
+        broker.close()
 
 
 def main() -> None:
     args = parse_args()
-    env = app_env(args.db)
+    with task_settings(args) as tasks:
+        run(args, app_env(args.db, **tasks))
+
+
+def run(args: argparse.Namespace, env: dict[str, str]) -> None:
     recreate_database(args.db)
     try:
         setup_django(env)

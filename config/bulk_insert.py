@@ -58,6 +58,41 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
                 copy.write_row(row)
 
 
+def insert_fanned_out(
+    model: type[models.Model], shared: dict[str, Any], column: str, values: Sequence[Any]
+) -> None:
+    """Insert one row per item of `values` in `column`, the other columns from `shared`.
+
+    On PostgreSQL one `INSERT ... SELECT ... FROM unnest(%s)`: the shared values
+    travel once, not once a row (the audit events of a batch differ only in the
+    record). Elsewhere it is insert_rows.
+    """
+    if not values:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        insert_rows(model, [{**shared, column: value} for value in values])
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.db_returning or f.attname in shared]
+    selected, params = [], []
+    for field in fields:
+        if field.attname == column:
+            selected.append("fanned.value")
+        else:
+            selected.append("%s")
+            params.append(_column(field, [shared], connection)[0])
+    varying = model._meta.get_field(column)
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # Only names from the model's meta and placeholders go into the text.
+    statement = (
+        f"INSERT INTO {table} ({names}) SELECT {', '.join(selected)} "  # noqa: S608
+        f"FROM unnest(%s::{varying.db_type(connection)}[]) AS fanned(value)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, list(values)])
+
+
 def _column(field: models.Field, rows: Sequence[dict], connection) -> list:
     """The values to write for `field`, one per row (the row's, or the field's default).
 

@@ -61,9 +61,13 @@ class SyncOutcome:
 
 
 def item_digest(raw: dict) -> str:
-    """A fingerprint of an item exactly as the phone sent it."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """A fingerprint of an item exactly as the phone sent it.
+
+    repr() of the parsed item, keys in the order sent: a phone resending its
+    batch sends the same bytes, and anything else merely misses this shortcut
+    and takes the full path. Half the cost of canonical JSON.
+    """
+    return hashlib.sha256(repr(raw).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -93,21 +97,18 @@ def sync_replayed(
         wanted[item_uuid] = index
     if not wanted:
         return Recognised(replayed={}, absent=frozenset())
-    stored = list(
+    stored = (
         RECORD_TYPES[record_type]
         .objects.filter(patient=patient, uuid__any=list(wanted))
         .values_list("uuid", "sync_digest", "deleted_at")
     )
-    return Recognised(
-        replayed={
-            wanted[item_uuid]: str(item_uuid)
-            for item_uuid, digest, deleted_at in stored
-            if deleted_at is None
-            and item_uuid not in repeated
-            and digest == digests[wanted[item_uuid]]
-        },
-        absent=frozenset(wanted.keys() - {item_uuid for item_uuid, _, _ in stored}),
-    )
+    replayed, held = {}, set()
+    for item_uuid, digest, deleted_at in stored:
+        held.add(item_uuid)
+        index = wanted[item_uuid]
+        if deleted_at is None and digest == digests[index] and item_uuid not in repeated:
+            replayed[index] = str(item_uuid)
+    return Recognised(replayed=replayed, absent=frozenset(wanted.keys() - held))
 
 
 def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, list, dict]:

@@ -171,6 +171,28 @@ def test_a_sync_batch_writes_one_event_per_record_it_changed(cast, api):
     ) == (sorted(str(i) for i in new_ids))
     assert only_event(action="delete").record_id == str(gone.uuid)
     assert AuditEvent.objects.count() == 4
+    # The batch's events are alike but for the record.
+    assert set(
+        AuditEvent.objects.values_list(
+            "patient_id",
+            "actor_id",
+            "actor_role",
+            "record_type",
+            "request",
+            "status_code",
+            "outcome",
+        )
+    ) == {
+        (
+            cast.patient_a.pk,
+            cast.patient_a.user.pk,
+            "patient",
+            "entry",
+            "POST /api/v1/sync/",
+            200,
+            "success",
+        )
+    }
 
 
 def login(username, password=PASSWORD):
