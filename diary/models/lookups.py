@@ -7,6 +7,7 @@ Other databases get the plain `IN` list.
 """
 
 import uuid
+from collections.abc import Collection
 
 from django.core.exceptions import EmptyResultSet
 from django.db import models
@@ -18,17 +19,17 @@ class AnyOf(In):
     lookup_name = "any"
 
     def get_prep_lookup(self):
-        # Ids that are UUIDs already need no preparation, one by one.
-        if isinstance(self.rhs, list | tuple | set | frozenset) and all(
-            type(value) is uuid.UUID for value in self.rhs
-        ):
+        # Ids that are UUIDs already need no preparation one by one. Anything
+        # else is prepared as by `in`, each value becoming a UUID or None.
+        if isinstance(self.rhs, Collection) and all(type(value) is uuid.UUID for value in self.rhs):
             return list(self.rhs)
         return super().get_prep_lookup()
 
     def as_postgresql(self, compiler, connection):
         if not self.rhs_is_direct_value():  # a subquery: nothing to gain
             return super().as_sql(compiler, connection)
-        values = dict.fromkeys(str(value) for value in self.rhs if value is not None)
+        # 32 hex digits, a form PostgreSQL reads as a uuid (and 3x cheaper than str()).
+        values = [value.hex for value in self.rhs if value is not None]
         if not values:
             raise EmptyResultSet
         lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -10,9 +10,9 @@ import hashlib
 import json
 import uuid as uuid_module
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import Action, RecordRevision
@@ -28,9 +28,11 @@ CREATED, UNCHANGED, UPDATED, DELETED = "created", "unchanged", "updated", "delet
 RECORD_TYPES: dict[str, type[DiaryRecord]] = {"entry": SymptomEntry, "patch": Treatment}
 
 
-@dataclass(frozen=True)
-class SyncItem:
-    """One validated upsert: its place in the batch, its id and field values."""
+class SyncItem(NamedTuple):
+    """One validated upsert: its place in the batch, its id and field values.
+
+    A NamedTuple, not a frozen dataclass: a batch makes 500 of them, and a
+    frozen dataclass's __init__ sets each field through object.__setattr__."""
 
     index: int
     uuid: uuid_module.UUID
@@ -85,30 +87,53 @@ def sync_replayed(
     fingerprint answers "unchanged" without validating every item again. Items
     not recognised here take the full path, which reaches the same verdict.
     """
-    wanted: dict[uuid_module.UUID, int] = {}
+    # Keyed by the id's integer: a UUID hashes in Python, an int in C, and a
+    # batch hashes each id several times.
+    wanted: dict[int, tuple[int, uuid_module.UUID]] = {}  # id -> (index, id)
     repeated = set()
     for index, raw in enumerate(raw_items):
         try:
             item_uuid = uuid_module.UUID(str(raw["id"]))
         except (KeyError, TypeError, ValueError):
             continue
-        if item_uuid in wanted:
-            repeated.add(item_uuid)  # the full path reports the repeat
-        wanted[item_uuid] = index
+        if item_uuid.int in wanted:
+            repeated.add(item_uuid.int)  # the full path reports the repeat
+        wanted[item_uuid.int] = (index, item_uuid)
     if not wanted:
         return Recognised(replayed={}, absent=frozenset())
-    stored = (
-        RECORD_TYPES[record_type]
-        .objects.filter(patient=patient, uuid__any=list(wanted))
-        .values_list("uuid", "sync_digest", "deleted_at")
+    stored = _stored_fingerprints(
+        RECORD_TYPES[record_type], patient, [item_uuid for _, item_uuid in wanted.values()]
     )
-    replayed, held = {}, set()
-    for item_uuid, digest, deleted_at in stored:
-        held.add(item_uuid)
-        index = wanted[item_uuid]
-        if deleted_at is None and digest == digests[index] and item_uuid not in repeated:
+    replayed = {}
+    for item_uuid, digest, live in stored:
+        key = item_uuid.int
+        index = wanted.pop(key)[0]  # what is left in `wanted` the diary does not hold
+        if live and digest == digests[index] and key not in repeated:
             replayed[index] = str(item_uuid)
-    return Recognised(replayed=replayed, absent=frozenset(wanted.keys() - held))
+    return Recognised(
+        replayed=replayed, absent=frozenset(item_uuid for _, item_uuid in wanted.values())
+    )
+
+
+def _stored_fingerprints(model, patient: Patient, uuids: list[uuid_module.UUID]) -> list:
+    """(id, sync digest, not deleted) of this diary's records with these ids."""
+    if connection.vendor != "postgresql":
+        return [
+            (item_uuid, digest, deleted_at is None)
+            for item_uuid, digest, deleted_at in model.objects.filter(
+                patient=patient, uuid__in=uuids
+            ).values_list("uuid", "sync_digest", "deleted_at")
+        ]
+    # Every sync asks this for up to 500 ids: plain SQL costs half what building
+    # the same query through the ORM does (~0.4 ms a call).
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT uuid, sync_digest, deleted_at IS NULL FROM {table} "  # noqa: S608
+            "WHERE patient_id = %s AND uuid = ANY(%s::uuid[])",
+            [patient.pk, "{" + ",".join(item_uuid.hex for item_uuid in uuids) + "}"],
+        )
+        return cursor.fetchall()
 
 
 def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, list, dict]:

@@ -73,14 +73,14 @@ def batch(entries: int, patches: int) -> dict:
 def test_sync_upload_queries_do_not_grow_with_the_batch(cast, api, django_assert_num_queries, size):
     client = api(cast.patient_a.user)
     body = batch(size, 2)
-    # user, own patient, the stored ids (entries, patches), savepoint, lock and bump
-    # the version, COPY entries, COPY patches, release. No look-up under the lock:
+    # user with own patient, the stored ids (entries, patches), savepoint, lock and
+    # bump the version, COPY entries, COPY patches, release. No look-up under the lock:
     # nothing was written since the ids were read, and none of them was stored.
     # The trail: one INSERT for the entries' events, one for the patches'.
-    with django_assert_num_queries(2 + 10 + AUDIT_WRITE + 1):
+    with django_assert_num_queries(2 + 9 + AUDIT_WRITE + 1):
         client.post("/api/v1/sync/", body, format="json")
-    # A replay only compares fingerprints: user, own patient, the two look-ups.
-    with django_assert_num_queries(2 + 4):
+    # A replay only compares fingerprints: user with own patient, the two look-ups.
+    with django_assert_num_queries(2 + 3):
         result = client.post("/api/v1/sync/", body, format="json").json()
     assert {r["status"] for r in result["entries"]} == {"unchanged"}
 
@@ -89,6 +89,6 @@ def test_sync_upload_queries_do_not_grow_with_the_batch(cast, api, django_assert
 def test_sync_download_queries_do_not_grow(cast, api, django_assert_num_queries, rows):
     EntryFactory.create_batch(rows, patient=cast.patient_a)
     client = api(cast.patient_a.user)
-    # user, own patient, entries, patches
-    with django_assert_num_queries(2 + 4):
+    # user with own patient, entries, patches
+    with django_assert_num_queries(2 + 3):
         client.get("/api/v1/sync/")
