@@ -1,6 +1,6 @@
 """Ingest benchmark: a 500-entry `POST /api/v1/sync/` against a raw psycopg COPY.
 
-    .venv/bin/python bench/sync_ingest.py [--rounds 7] [--workers 1] [--keep]
+    .venv/bin/python bench/sync_ingest.py [--rounds 11] [--workers 1] [--keep]
     .venv/bin/python bench/sync_ingest.py --profile      # in-process, under cProfile
 
 Per round (after one warm-up round), on PostgreSQL, in a database of its own:
@@ -473,7 +473,7 @@ def report(
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--entries", type=int, default=500)
     parser.add_argument("--workers", type=int, default=1, help="gunicorn sync workers")

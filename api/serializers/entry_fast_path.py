@@ -12,6 +12,7 @@ never disagree.
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from diary.models import Posture
 from diary.symptoms import SYMPTOMS
 
 from .fields import moment_problem
-from .records import MAX_MINUTES_IN_POSTURE, MAX_ONSET_OR_RELIEF_MINUTES, EntrySerializer
+from .records import MAX_MINUTES_IN_POSTURE, MAX_ONSET_OR_RELIEF_MINUTES
 
 REQUIRED = frozenset({"recorded_at", "posture", "headache"})
 KNOWN = REQUIRED | {
@@ -46,60 +47,67 @@ NOTE_MAX = 2000
 _REFUSED_IN_TEXT = re.compile("[\x00\ud800-\udfff]")  # what DRF's CharField validators refuse
 
 
-def entry_fast_values(raw: Any, serializer: EntrySerializer) -> dict | None:
-    """The serializer's validated values for a well-formed entry, else None."""
-    if type(raw) is not dict or not REQUIRED <= raw.keys() <= KNOWN:
-        return None
-    values: dict[str, Any] = {}
-    latest = timezone.now() + settings.ENTRY_FUTURE_TOLERANCE  # as NotInFutureMixin
-    for name, value in raw.items():
-        if name in WHOLE_NUMBERS:
-            lowest, highest, nullable = WHOLE_NUMBERS[name]
-            if value is None and nullable:
-                values[name] = None
-            elif type(value) is int and lowest <= value <= highest:
+def entry_fast_path() -> Callable[[Any], dict | None]:
+    """A reader for one batch: the serializer's validated values for a
+    well-formed entry, else None."""
+    # NotInFutureMixin's limit, taken once for the batch: a little earlier than
+    # the serializer's own per item, so at worst an item is left to it.
+    latest = timezone.now() + settings.ENTRY_FUTURE_TOLERANCE
+
+    def read(raw: Any) -> dict | None:
+        if type(raw) is not dict or not REQUIRED <= raw.keys() <= KNOWN:
+            return None
+        values: dict[str, Any] = {}
+        for name, value in raw.items():
+            if name in WHOLE_NUMBERS:
+                lowest, highest, nullable = WHOLE_NUMBERS[name]
+                if value is None and nullable:
+                    values[name] = None
+                elif type(value) is int and lowest <= value <= highest:
+                    values[name] = value
+                else:
+                    return None
+            elif name == "posture":
+                if type(value) is not str or value not in POSTURES:
+                    return None
                 values[name] = value
-            else:
-                return None
-        elif name == "posture":
-            if type(value) is not str or value not in POSTURES:
-                return None
-            values[name] = value
-        elif name == "recorded_at":
-            # DRF parses ISO 8601 with fromisoformat first (django.utils.dateparse);
-            # what that refuses, the serializer reads or refuses itself.
-            try:
-                moment = datetime.fromisoformat(value)
-            except (TypeError, ValueError):
-                return None
-            if moment_problem(moment) or moment > latest:
-                return None
-            values[name] = moment
-        elif name == "id":
-            if type(value) is not str:
-                return None
-            try:
-                values["uuid"] = uuid.UUID(hex=value)
-            except ValueError:
-                return None
-        elif name == "symptoms":
-            if (
-                type(value) is not list
-                or len(value) > len(SYMPTOMS)
-                or not all(type(s) is str and s in SYMPTOM_ORDER for s in value)
-            ):
-                return None
-            values[name] = sorted(set(value), key=SYMPTOM_ORDER.__getitem__)
-        else:  # note
-            if type(value) is not str:
-                return None
-            note = value.strip()
-            if len(note) > NOTE_MAX or _REFUSED_IN_TEXT.search(note):
-                return None
-            values[name] = note
-    lying = values["posture"] == Posture.LYING
-    if values.get("onset_minutes") is not None and lying:
-        return None
-    if values.get("relief_minutes") is not None and not lying:
-        return None
-    return values
+            elif name == "recorded_at":
+                # DRF parses ISO 8601 with fromisoformat first (django.utils.dateparse);
+                # what that refuses, the serializer reads or refuses itself.
+                try:
+                    moment = datetime.fromisoformat(value)
+                except (TypeError, ValueError):
+                    return None
+                if moment_problem(moment) or moment > latest:
+                    return None
+                values[name] = moment
+            elif name == "id":
+                if type(value) is not str:
+                    return None
+                try:
+                    values["uuid"] = uuid.UUID(hex=value)
+                except ValueError:
+                    return None
+            elif name == "symptoms":
+                if (
+                    type(value) is not list
+                    or len(value) > len(SYMPTOMS)
+                    or not all(type(s) is str and s in SYMPTOM_ORDER for s in value)
+                ):
+                    return None
+                values[name] = sorted(set(value), key=SYMPTOM_ORDER.__getitem__)
+            else:  # note
+                if type(value) is not str:
+                    return None
+                note = value.strip()
+                if len(note) > NOTE_MAX or _REFUSED_IN_TEXT.search(note):
+                    return None
+                values[name] = note
+        lying = values["posture"] == Posture.LYING
+        if values.get("onset_minutes") is not None and lying:
+            return None
+        if values.get("relief_minutes") is not None and not lying:
+            return None
+        return values
+
+    return read

@@ -58,6 +58,10 @@ class Patient(models.Model):
     # Set when a diary change asks for the treatments to be judged, cleared
     # when that judgement starts (see diary.services.changes).
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    # The fingerprint of the last sync batch that applied cleanly, forgotten by
+    # any other change: the same bytes again (a phone that lost the answer) are
+    # answered "unchanged" without reading the diary.
+    last_batch_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PatientQuerySet.as_manager()

@@ -28,8 +28,12 @@ PENDING_TTL = dt.timedelta(minutes=10)
 logger = logging.getLogger(__name__)
 
 
-def diary_change_begin(*, patient_id) -> int:
-    """Lock the diary for this transaction and return the version it writes."""
+def diary_change_begin(*, patient_id, batch_digest: str = "") -> int:
+    """Lock the diary for this transaction and return the version it writes.
+
+    `batch_digest`: the sync batch this change applies, remembered until the
+    next change (see diary.services.sync.sync_is_exact_replay).
+    """
     now = timezone.now()
     version, requested_at = (
         Patient.objects.select_for_update()
@@ -40,6 +44,7 @@ def diary_change_begin(*, patient_id) -> int:
     Patient.objects.filter(pk=patient_id).update(
         diary_version=version + 1,  # safe: we hold the row lock
         evaluation_requested_at=now if ask else requested_at,
+        last_batch_digest=batch_digest,
     )
     if ask:
         transaction.on_commit(partial(_enqueue_evaluation, str(patient_id)))

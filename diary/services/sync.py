@@ -61,6 +61,14 @@ class SyncOutcome:
     patches: dict[int, str | ItemError] = field(default_factory=dict)
     deleted: dict[int, str | ItemError] = field(default_factory=dict)
 
+    @property
+    def has_errors(self) -> bool:
+        return any(
+            isinstance(status, ItemError)
+            for section in (self.entries, self.patches, self.deleted)
+            for status in section.values()
+        )
+
 
 def item_digest(raw: dict) -> str:
     """A fingerprint of an item exactly as the phone sent it.
@@ -70,6 +78,21 @@ def item_digest(raw: dict) -> str:
     and takes the full path. Half the cost of canonical JSON.
     """
     return hashlib.sha256(repr(raw).encode()).hexdigest()
+
+
+def batch_digest(body: bytes) -> str:
+    """A fingerprint of a whole sync request body, byte for byte."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def sync_is_exact_replay(*, patient: Patient, digest: str) -> bool:
+    """Whether this batch is the last change to this diary, applied cleanly:
+    then every item in it is stored as sent.
+
+    Answered from the patient row as loaded, no query: every later change
+    (diary_change_begin) forgets the fingerprint.
+    """
+    return bool(digest) and patient.last_batch_digest == digest
 
 
 @dataclass(frozen=True)
@@ -238,6 +261,7 @@ def sync_apply(
     deletions: list[SyncDeletion],
     recorded_by=None,
     absent_ids: dict[str, frozenset[uuid_module.UUID]] | None = None,
+    batch_digest: str = "",
 ) -> SyncOutcome:
     """Apply a validated batch in one transaction; a status per item.
 
@@ -245,6 +269,9 @@ def sync_apply(
     diary did not hold when it was first read (`sync_replayed`), after
     `patient` was loaded. Such an item means the batch writes, so the diary
     lock is taken without a first look.
+
+    `batch_digest`: the request's fingerprint, when every item in it was valid
+    and named by the phone; kept if every item applies (see sync_is_exact_replay).
     """
     sections = ((SymptomEntry, entries), (Treatment, patches))
     absent_ids = absent_ids or {}
@@ -264,7 +291,7 @@ def sync_apply(
     outcome = SyncOutcome()
     if any(item.uuid in absent[model] for model, items in sections for item in items):
         read_version = patient.diary_version
-        version = diary_change_begin(patient_id=patient.pk)
+        version = diary_change_begin(patient_id=patient.pk, batch_digest=batch_digest)
         # Every diary write holds this lock and bumps the version: if none came
         # since `patient` was read, the ids absent then still are.
         found = lookup(skip=absent if version == read_version + 1 else None)
@@ -272,11 +299,14 @@ def sync_apply(
         # A replay: answer from what is stored, without taking the diary lock.
         version = None
     else:
-        version = diary_change_begin(patient_id=patient.pk)
+        version = diary_change_begin(patient_id=patient.pk, batch_digest=batch_digest)
         found = lookup()  # again under the lock: a concurrent sync may have written
     outcome.entries = _statuses(SymptomEntry, patient, entries, found, version, recorded_by)
     outcome.patches = _statuses(Treatment, patient, patches, found, version, recorded_by)
     outcome.deleted = _apply_deletions(deletions, found, version, recorded_by)
+    if batch_digest and version is not None and outcome.has_errors:
+        # A replay must report those errors again: no shortcut for this batch.
+        Patient.objects.filter(pk=patient.pk).update(last_batch_digest="")
     return outcome
 
 

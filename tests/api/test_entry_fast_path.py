@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-from api.serializers.entry_fast_path import entry_fast_values
+from api.serializers.entry_fast_path import entry_fast_path
 from api.serializers.records import EntrySerializer
 from diary.models import Posture
 from diary.symptoms import SYMPTOMS
@@ -190,7 +190,7 @@ BASE = {"id": str(uuid.UUID(int=1)), "recorded_at": "2026-11-23T07:30:00+01:00",
 @example(raw={**BASE, "posture": "lying", "symptoms": [SYMPTOMS[0]] * (len(SYMPTOMS) + 1)})
 @example(raw={**BASE, "posture": "lying", "headache": True})
 def test_the_fast_path_answers_only_what_the_serializer_would(raw):
-    fast = entry_fast_values(raw, EntrySerializer())
+    fast = entry_fast_path()(raw)
 
     if fast is not None:
         assert comparable(fast) == comparable(by_serializer(raw))
@@ -199,7 +199,7 @@ def test_the_fast_path_answers_only_what_the_serializer_would(raw):
 @PROPERTY
 @given(raw=well_formed)
 def test_what_the_app_sends_takes_the_fast_path(raw):
-    fast = entry_fast_values(raw, EntrySerializer())
+    fast = entry_fast_path()(raw)
 
     assert fast is not None
     assert comparable(fast) == comparable(by_serializer(raw))
@@ -226,6 +226,6 @@ def test_anything_unusual_is_left_to_the_serializer(change):
         "posture": "standing",
         "headache": 6,
     }
-    assert entry_fast_values(raw, EntrySerializer()) is not None
+    assert entry_fast_path()(raw) is not None
 
-    assert entry_fast_values({**raw, **change}, EntrySerializer()) is None
+    assert entry_fast_path()({**raw, **change}) is None

@@ -89,6 +89,69 @@ def test_replaying_a_batch_changes_nothing(cast, alice):
 
 @pytest.mark.django_db
 @travel
+def test_an_exact_replay_answers_what_the_full_path_would(cast, alice):
+    gone = EntryFactory(patient=cast.patient_a)
+    body = {
+        "entries": [entry(), entry(id=str(uuid.uuid4()).upper())],
+        "patches": [patch()],
+        "deleted": [{"type": "entry", "id": str(gone.uuid)}],
+    }
+    first = alice.post("/api/v1/sync/", body, format="json").json()
+
+    replay = alice.post("/api/v1/sync/", body, format="json").json()
+
+    for key in ("entries", "patches", "deleted"):
+        assert [r["id"] for r in replay[key]] == [r["id"] for r in first[key]]
+        assert statuses(replay[key]) == ["unchanged"] * len(body[key])
+    assert SymptomEntry.objects.count() == 3
+
+
+def without_id(item):
+    return {key: value for key, value in item.items() if key != "id"}
+
+
+@pytest.mark.django_db
+@travel
+@pytest.mark.parametrize(
+    ("body", "replayed"),
+    [
+        ({"entries": [entry(), entry(headache=42)]}, ["unchanged", "error"]),  # refused when sent
+        (  # refused when applied, beside an item that was
+            {"entries": [entry()], "deleted": [{"type": "entry", "id": str(uuid.uuid4())}]},
+            ["unchanged", "error"],
+        ),
+        ({"entries": [entry(), without_id(entry())]}, ["unchanged", "created"]),
+    ],
+    ids=["invalid-item", "unknown-deletion", "no-client-id"],
+)
+def test_a_batch_that_did_not_apply_cleanly_is_judged_again(alice, body, replayed):
+    alice.post("/api/v1/sync/", body, format="json")
+
+    replay = alice.post("/api/v1/sync/", body, format="json").json()
+
+    # The same errors again; an item without an id is a new item every time.
+    assert [status for key in body for status in statuses(replay[key])] == replayed
+
+
+@pytest.mark.django_db
+@travel
+def test_an_exact_replay_after_another_write_takes_the_full_path(alice):
+    item = entry(headache=6)
+    body = {"entries": [item]}
+    alice.post("/api/v1/sync/", body, format="json")
+    alice.post("/api/v1/entries/", entry(), format="json")  # the diary moves on
+
+    replay = alice.post("/api/v1/sync/", body, format="json").json()
+    alice.patch(f"/api/v1/entries/{item['id']}/", {"headache": 2}, format="json")
+    again = alice.post("/api/v1/sync/", body, format="json").json()
+
+    assert statuses(replay["entries"]) == ["unchanged"]
+    assert statuses(again["entries"]) == ["updated"]
+    assert SymptomEntry.objects.get(uuid=item["id"]).headache == 6
+
+
+@pytest.mark.django_db
+@travel
 def test_a_replay_after_an_edit_elsewhere_is_applied_not_waved_through(alice):
     # The replay fast path must not mistake a row edited since the upload for
     # the one the phone sent.
