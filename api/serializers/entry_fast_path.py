@@ -47,14 +47,15 @@ NOTE_MAX = 2000
 _REFUSED_IN_TEXT = re.compile("[\x00\ud800-\udfff]")  # what DRF's CharField validators refuse
 
 
-def entry_fast_path() -> Callable[[Any], dict | None]:
+def entry_fast_path() -> Callable[..., dict | None]:
     """A reader for one batch: the serializer's validated values for a
     well-formed entry, else None."""
     # NotInFutureMixin's limit, taken once for the batch: a little earlier than
     # the serializer's own per item, so at worst an item is left to it.
     latest = timezone.now() + settings.ENTRY_FUTURE_TOLERANCE
 
-    def read(raw: Any) -> dict | None:
+    def read(raw: Any, item_uuid: uuid.UUID | None = None) -> dict | None:
+        """`item_uuid`: `uuid.UUID(str(raw["id"]))` when the caller has it already."""
         if type(raw) is not dict or not REQUIRED <= raw.keys() <= KNOWN:
             return None
         values: dict[str, Any] = {}
@@ -84,6 +85,9 @@ def entry_fast_path() -> Callable[[Any], dict | None]:
             elif name == "id":
                 if type(value) is not str:
                     return None
+                if item_uuid is not None:  # the same parse as DRF's for a string
+                    values["uuid"] = item_uuid
+                    continue
                 try:
                     values["uuid"] = uuid.UUID(hex=value)
                 except ValueError:

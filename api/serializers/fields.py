@@ -15,6 +15,8 @@ def moment_problem(value: dt.datetime) -> str | None:
         return "naive"
     if abs(offset) > MAX_UTC_OFFSET:
         return "offset"
+    if 1901 < value.year < 9999:  # 18 hours cannot take it out of range
+        return None
     try:
         in_utc = value.astimezone(dt.UTC)
     except OverflowError:  # year 1 with a positive offset: before datetime.min

@@ -86,7 +86,7 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
     for index, raw in enumerate(raw_items):
         if index in replayed:
             continue
-        values = fast_path(raw) if fast_path else None
+        values = fast_path(raw, recognised.ids.get(index)) if fast_path else None
         if values is None:  # not plainly well-formed: the serializer judges and explains
             try:
                 values = dict(serializer.run_validation(raw))

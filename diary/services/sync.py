@@ -99,6 +99,7 @@ def sync_is_exact_replay(*, patient: Patient, digest: str) -> bool:
 class Recognised:
     replayed: dict[int, str]  # index in the batch -> id, for items stored exactly as sent
     absent: frozenset[uuid_module.UUID]  # ids of the batch this diary did not hold
+    ids: dict[int, uuid_module.UUID] = field(default_factory=dict)  # index -> its id, parsed
 
 
 def sync_replayed(
@@ -113,10 +114,10 @@ def sync_replayed(
     # Keyed by the id's integer: a UUID hashes in Python, an int in C, and a
     # batch hashes each id several times.
     wanted: dict[int, tuple[int, uuid_module.UUID]] = {}  # id -> (index, id)
-    repeated = set()
+    repeated, ids = set(), {}
     for index, raw in enumerate(raw_items):
         try:
-            item_uuid = uuid_module.UUID(str(raw["id"]))
+            item_uuid = ids[index] = uuid_module.UUID(str(raw["id"]))
         except (KeyError, TypeError, ValueError):
             continue
         if item_uuid.int in wanted:
@@ -134,7 +135,9 @@ def sync_replayed(
         if live and digest == digests[index] and key not in repeated:
             replayed[index] = str(item_uuid)
     return Recognised(
-        replayed=replayed, absent=frozenset(item_uuid for _, item_uuid in wanted.values())
+        replayed=replayed,
+        absent=frozenset(item_uuid for _, item_uuid in wanted.values()),
+        ids=ids,
     )
 
 
@@ -188,20 +191,11 @@ def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dic
     extra = {"recorded_by_id": recorded_by.pk} if model is Treatment and recorded_by else {}
     now = timezone.now()
     # Plain rows, not model instances: a 500-entry batch is written with COPY.
-    insert_rows(
-        model,
-        [
-            {
-                "uuid": item.uuid,
-                "patient_id": patient.pk,
-                "version": version,
-                "sync_digest": item.digest,
-                **extra,
-                **values,
-            }
-            for item, values in to_create
-        ],
-    )
+    # (`values` is each item's own copy, made by to_model_values.)
+    shared = {"patient_id": patient.pk, "version": version, **extra}
+    for item, values in to_create:
+        values.update(shared, uuid=item.uuid, sync_digest=item.digest)
+    insert_rows(model, [values for _, values in to_create])
     statuses.update({item.index: CREATED for item, _ in to_create})
     # Audit trail and history (issue 7): bulk writes send no signals, so the
     # service writes them, one statement each, before the rows are changed.

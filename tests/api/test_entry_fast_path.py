@@ -148,6 +148,13 @@ items = st.one_of(
 )
 
 
+def parsed_id(raw):
+    try:
+        return uuid.UUID(str(raw["id"]))
+    except (KeyError, ValueError):
+        return None
+
+
 def by_serializer(raw):
     try:
         return dict(EntrySerializer().run_validation(raw))
@@ -183,6 +190,8 @@ BASE = {"id": str(uuid.UUID(int=1)), "recorded_at": "2026-11-23T07:30:00+01:00",
 @example(raw={**BASE, "posture": "sitting", "recorded_at": "2026-11-20T07:30:00-18:00"})
 @example(raw={**BASE, "posture": "sitting", "recorded_at": "1899-12-31T23:30:00-00:20"})
 @example(raw={**BASE, "posture": "sitting", "recorded_at": "0001-01-01T00:00:00+01:00"})
+@example(raw={**BASE, "posture": "sitting", "recorded_at": "1900-01-01T00:10:00+00:20"})
+@example(raw={**BASE, "posture": "sitting", "id": 12345678901234567890123456789012})
 @example(raw={**BASE, "posture": "sitting", "recorded_at": "2026-11-20 07:30:00+01:00"})
 @example(raw={**BASE, "posture": "sitting", "recorded_at": "2026-11-20T07:30:00"})
 @example(raw={**BASE, "posture": "lying", "minutes_in_posture": -1})
@@ -194,6 +203,9 @@ def test_the_fast_path_answers_only_what_the_serializer_would(raw):
 
     if fast is not None:
         assert comparable(fast) == comparable(by_serializer(raw))
+    # The same with the id parsed beforehand, as the sync view passes it.
+    if isinstance(raw, dict) and (parsed := parsed_id(raw)) is not None:
+        assert comparable(entry_fast_path()(raw, parsed)) == comparable(fast)
 
 
 @PROPERTY
