@@ -32,7 +32,6 @@ _AS_IS = (
     models.DateTimeField,
     models.DecimalField,
     models.ForeignKey,
-    models.GenericIPAddressField,
 )
 
 

@@ -352,6 +352,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env("THROTTLE_WRITE", defaul
 # A request body larger than this is refused with 413 before it is read (a
 # full 500-item sync batch with long notes stays well below it).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2_621_440)
+# The sync view reads request.body (its fingerprint): Django's own limit must
+# not refuse, with a plain 400, what the API's 413 above lets through.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, API_MAX_BODY_BYTES)
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Patient rights: a closed account's diary is kept for its clinic's retention
 # period (Clinic.retention_days), then removed by this daily task.

@@ -12,6 +12,14 @@ class PatientAdmin(admin.ModelAdmin):
     filter_horizontal = ("care_team",)
     readonly_fields = ("diary_version", "evaluation_requested_at", "user")
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Only what the form changed: the diary version and the sync fingerprint
+        # move under the diary lock and must not be written back from this copy.
+        columns = {f.name for f in obj._meta.concrete_fields}
+        obj.save(update_fields=[name for name in form.changed_data if name in columns])
+
 
 class DiaryRecordAdmin(ReadOnlyAdmin):
     """Diary records are the patient's: staff may look, never edit here."""

@@ -124,7 +124,7 @@ def _all_unchanged(raw) -> dict | None:
             ]
             for key in ("entries", "patches", "deleted")
         }
-    except ValueError:  # cannot happen for a batch that was replayable: take the full path
+    except ValueError:  # an id DRF reads but this does not (an integer): the full path
         return None
 
 

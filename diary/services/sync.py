@@ -283,8 +283,8 @@ def sync_apply(
         return found
 
     outcome = SyncOutcome()
+    read_version = patient.diary_version  # as when the batch was first read
     if any(item.uuid in absent[model] for model, items in sections for item in items):
-        read_version = patient.diary_version
         version = diary_change_begin(patient_id=patient.pk, batch_digest=batch_digest)
         # Every diary write holds this lock and bumps the version: if none came
         # since `patient` was read, the ids absent then still are.
@@ -298,10 +298,29 @@ def sync_apply(
     outcome.entries = _statuses(SymptomEntry, patient, entries, found, version, recorded_by)
     outcome.patches = _statuses(Treatment, patient, patches, found, version, recorded_by)
     outcome.deleted = _apply_deletions(deletions, found, version, recorded_by)
-    if batch_digest and version is not None and outcome.has_errors:
-        # A replay must report those errors again: no shortcut for this batch.
+    if (
+        batch_digest
+        and version is not None
+        and not _answers_a_replay(
+            outcome, deletions, sections, written_between=version != read_version + 1
+        )
+    ):
         Patient.objects.filter(pk=patient.pk).update(last_batch_digest="")
     return outcome
+
+
+def _answers_a_replay(outcome, deletions, sections, *, written_between: bool) -> bool:
+    """Whether "unchanged" for every item is what this batch, sent again, should get.
+
+    Not if an item failed (the errors must be reported again), if the batch
+    both writes and deletes one record (the write would now meet a deleted
+    record), or if the diary changed between the first read and the lock
+    (items answered from that read were not looked at again).
+    """
+    if written_between or outcome.has_errors:
+        return False
+    written = {(model, item.uuid) for model, items in sections for item in items}
+    return not any((RECORD_TYPES[d.record_type], d.uuid) in written for d in deletions)
 
 
 def _statuses(model, patient, items, found, version, recorded_by):

@@ -135,6 +135,45 @@ def test_a_batch_that_did_not_apply_cleanly_is_judged_again(alice, body, replaye
 
 @pytest.mark.django_db
 @travel
+def test_a_batch_that_writes_and_deletes_one_record_is_judged_again(alice):
+    item = entry(headache=6)
+    alice.post("/api/v1/sync/", {"entries": [item]}, format="json")
+    body = {"entries": [{**item, "headache": 3}], "deleted": [{"type": "entry", "id": item["id"]}]}
+    first = alice.post("/api/v1/sync/", body, format="json").json()
+
+    replay = alice.post("/api/v1/sync/", body, format="json").json()
+
+    assert (statuses(first["entries"]), statuses(first["deleted"])) == (["updated"], ["deleted"])
+    assert replay["entries"][0]["error"]["code"] == "deleted"
+    assert statuses(replay["deleted"]) == ["unchanged"]
+
+
+@pytest.mark.django_db
+@travel
+def test_a_batch_that_met_a_write_made_after_its_first_read_is_not_kept(cast):
+    """Items answered from the read before the lock were not looked at again:
+    if the diary changed in between, sending the batch again must not be
+    answered from the shortcut."""
+    patient = Patient.objects.get(pk=cast.patient_a.pk)  # loaded first, as by the request
+    values = dict(EntrySerializer().run_validation(entry()))
+    item_uuid = values.pop("uuid")
+    record_create(model=SymptomEntry, patient=patient, values=dict(values))  # meanwhile
+
+    sync_apply(
+        patient=patient,
+        entries=[SyncItem(index=0, uuid=item_uuid, values=values)],
+        patches=[],
+        deletions=[],
+        absent_ids={"entry": frozenset({item_uuid})},
+        batch_digest="d" * 64,
+    )
+
+    assert SymptomEntry.objects.filter(uuid=item_uuid).exists()
+    assert Patient.objects.get(pk=patient.pk).last_batch_digest == ""
+
+
+@pytest.mark.django_db
+@travel
 def test_an_exact_replay_after_another_write_takes_the_full_path(alice):
     item = entry(headache=6)
     body = {"entries": [item]}

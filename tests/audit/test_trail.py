@@ -12,6 +12,7 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
+from audit.services import AuditScope, PendingEvent, audit_write
 from diary.models import SymptomEntry
 from tests.factories import PASSWORD, EntryFactory, FlagFactory, TreatmentFactory
 
@@ -372,3 +373,12 @@ def test_an_export_request_and_each_download_write_one_event(cast, api):
         "alice",
     )
     assert not AuditEvent.objects.filter(action="read").exists()
+
+
+@pytest.mark.parametrize("record_ids", [(), ("a", "b")], ids=["single", "batch"])
+def test_an_empty_client_address_is_stored_as_none(cast, record_ids):
+    # gunicorn on a unix socket gives REMOTE_ADDR "": not an address, not a failure.
+    event = PendingEvent(action="read", record_type="entry", record_ids=record_ids)
+    audit_write(AuditScope(ip="", events=[event]), default_outcome="success")
+
+    assert list(AuditEvent.objects.values_list("ip", flat=True)) == [None] * max(1, len(record_ids))

@@ -63,3 +63,8 @@ def test_production_refuses_to_start_without_its_services():
         "CELERY_TASK_ALWAYS_EAGER", **without_broker, TASKS_IN_PROCESS="true"
     )
     assert asked_for == "True"
+
+
+def test_a_larger_api_body_limit_raises_djangos_own():
+    # The sync view reads request.body; Django's limit would answer a plain 400.
+    assert settings_value("DATA_UPLOAD_MAX_MEMORY_SIZE", API_MAX_BODY_BYTES="9000000") == "9000000"
