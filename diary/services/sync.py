@@ -246,7 +246,9 @@ def _needs_write(patient, entries, patches, deletions, found) -> bool:
     )
 
 
-@transaction.atomic
+# No savepoint of its own inside a request's transaction: nothing here recovers
+# from a failed statement, and the request rolls back as a whole.
+@transaction.atomic(savepoint=False)
 def sync_apply(
     *,
     patient: Patient,
