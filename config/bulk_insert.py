@@ -90,7 +90,23 @@ def insert_fanned_out(
         f"FROM unnest(%s::{varying.db_type(connection)}[]) AS fanned(value)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, list(values)])
+        cursor.execute(statement, [*params, _array(values)])
+
+
+def _array(values: Sequence[Any]) -> Any:
+    """The array parameter: text values as one array literal, each element quoted.
+
+    psycopg adapts a list item by item, which for a batch's 500 ids costs
+    several times the statement itself; a literal is one string.
+    """
+    if all(type(value) is str for value in values):
+        return "{" + ",".join(_quoted(value) for value in values) + "}"
+    return list(values)
+
+
+def _quoted(text: str) -> str:
+    # Inside double quotes only a backslash and a double quote need escaping.
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _column(field: models.Field, rows: Sequence[dict], connection, *, copy: bool = False) -> list:
