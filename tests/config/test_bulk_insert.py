@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 
 import pytest
+import time_machine
 
 from audit.models import AuditEvent
 from config.bulk_insert import insert_fanned_out, insert_rows
@@ -67,3 +68,41 @@ def test_rows_take_their_own_values_and_the_fields_defaults_for_the_rest():
     other = events[AWKWARD[1]]
     assert (other.detail, other.ip, other.actor_role) == ({}, None, "")
     assert other.occurred_at > moment  # the field's default: now
+
+
+@time_machine.travel(dt.datetime(2026, 3, 2, 7, 0, 0, 250, tzinfo=dt.UTC), tick=False)
+def test_diary_rows_keep_their_moments_ids_and_shared_values():
+    from zoneinfo import ZoneInfo
+
+    from diary.models import SymptomEntry
+    from tests.factories import PatientFactory
+
+    patient = PatientFactory()
+    zurich = ZoneInfo("Europe/Zurich")
+    now = dt.datetime(2026, 3, 2, 7, 0, 0, 250, tzinfo=dt.UTC)
+    rows = [
+        {
+            "uuid": uuid.uuid4(),
+            "patient_id": patient.pk,  # one object for every row, as a sync batch has
+            "recorded_at": dt.datetime(2026, 3, 1, 8, minute, 5, 123456, tzinfo=zurich),
+            "posture": "lying",
+            "headache": minute % 11,
+            "deleted_at": None,
+            "symptoms": ["nausea"],
+        }
+        for minute in range(3)
+    ]
+
+    insert_rows(SymptomEntry, rows)
+
+    stored = {e.uuid: e for e in SymptomEntry.objects.filter(patient=patient)}
+    assert set(stored) == {row["uuid"] for row in rows}
+    for row in rows:
+        entry = stored[row["uuid"]]
+        assert entry.recorded_at == row["recorded_at"]  # the same instant, to the microsecond
+        assert (entry.created_at, entry.updated_at) == (now, now)  # one shared object
+        assert (entry.deleted_at, entry.headache, entry.symptoms) == (
+            None,
+            row["headache"],
+            ["nausea"],
+        )
