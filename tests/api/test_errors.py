@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,13 @@ def test_wrong_role_is_403(cast, api):
 def test_unknown_api_paths_are_json_404_even_in_debug(cast, api, settings, path, debug):
     settings.DEBUG = debug
     assert_error(api(cast.coordinator).get(path), 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_writing_to_an_unknown_api_path_is_json_404_not_a_csrf_refusal(method):
+    client = Client(enforce_csrf_checks=True)  # as a phone: no session, no CSRF cookie
+    response = getattr(client, method)("/api/v1/auth/login/", "{}", content_type="application/json")
+    assert_error(response, 404, "not_found")
 
 
 def test_validation_errors_name_their_fields(cast, api):
