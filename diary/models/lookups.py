@@ -14,6 +14,13 @@ from django.db import models
 from django.db.models.lookups import In
 
 
+def uuid_array(values) -> str:
+    """UUIDs as one PostgreSQL array literal (`%s::uuid[]`): psycopg adapts a
+    list item by item. 32 hex digits are read as a uuid, and `.hex` is 3x
+    cheaper than str()."""
+    return "{" + ",".join(value.hex for value in values) + "}"
+
+
 @models.UUIDField.register_lookup
 class AnyOf(In):
     lookup_name = "any"
@@ -28,10 +35,8 @@ class AnyOf(In):
     def as_postgresql(self, compiler, connection):
         if not self.rhs_is_direct_value():  # a subquery: nothing to gain
             return super().as_sql(compiler, connection)
-        # 32 hex digits, a form PostgreSQL reads as a uuid (and 3x cheaper than str()).
-        values = [value.hex for value in self.rhs if value is not None]
+        values = [value for value in self.rhs if value is not None]
         if not values:
             raise EmptyResultSet
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        # An array literal in one text parameter: psycopg adapts a list item by item.
-        return f"{lhs} = ANY(%s::uuid[])", (*lhs_params, "{" + ",".join(values) + "}")
+        return f"{lhs} = ANY(%s::uuid[])", (*lhs_params, uuid_array(values))

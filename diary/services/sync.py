@@ -19,6 +19,7 @@ from audit.models import Action, RecordRevision
 from audit.services import audit_record_many, revisions_keep
 from config.bulk_insert import insert_rows
 from diary.models import Patient, SymptomEntry, Treatment
+from diary.models.lookups import uuid_array
 from diary.models.records import DiaryRecord
 from diary.services.changes import diary_change_begin
 from diary.services.records import has_changes, to_model_values
@@ -157,7 +158,7 @@ def _stored_fingerprints(model, patient: Patient, uuids: list[uuid_module.UUID])
         cursor.execute(
             f"SELECT uuid, sync_digest, deleted_at IS NULL FROM {table} "  # noqa: S608
             "WHERE patient_id = %s AND uuid = ANY(%s::uuid[])",
-            [patient.pk, "{" + ",".join(item_uuid.hex for item_uuid in uuids) + "}"],
+            [patient.pk, uuid_array(uuids)],
         )
         return cursor.fetchall()
 
