@@ -38,7 +38,7 @@ def diary_change_begin(*, patient_id, batch_digest: str = "") -> int:
     connection = connections[router.db_for_write(Patient)]
     adapt = connection.ops.adapt_datetimefield_value
     pk = Patient._meta.pk.get_db_prep_value(patient_id, connection)
-    lock, bump, bump_and_mark = _statements(connection)
+    lock, bump = _statements(connection)
     # Plain SQL: every diary write runs these two, and building them through
     # the ORM cost twice what the database spends on them.
     with connection.cursor() as cursor:
@@ -47,17 +47,16 @@ def diary_change_begin(*, patient_id, batch_digest: str = "") -> int:
         if row is None:
             raise Patient.DoesNotExist(f"No patient {patient_id}")
         version, ask = row[0] + 1, bool(row[1])
-        if ask:
-            cursor.execute(bump_and_mark, [version, batch_digest, adapt(now), pk])
-        else:
-            cursor.execute(bump, [version, batch_digest, pk])  # safe: we hold the row lock
+        # The mark is set only when asking (NULL keeps the one pending); safe
+        # without a compare: we hold the row lock.
+        cursor.execute(bump, [version, batch_digest, adapt(now) if ask else None, pk])
     if ask:
         transaction.on_commit(partial(_enqueue_evaluation, str(patient_id)))
     return version
 
 
-def _statements(connection) -> tuple[str, str, str]:
-    """Lock (version, whether a judgement must be asked for); bump; bump and mark."""
+def _statements(connection) -> tuple[str, str]:
+    """Lock (version, whether a judgement must be asked for); bump (and mark)."""
     quote = connection.ops.quote_name
     table = quote(Patient._meta.db_table)
     version, requested, digest, pk = (
@@ -70,12 +69,11 @@ def _statements(connection) -> tuple[str, str, str]:
         f"SELECT {version}, {requested} IS NULL OR {requested} < %s "  # noqa: S608
         f"FROM {table} WHERE {pk} = %s{for_update}"
     )
-    bump = f"UPDATE {table} SET {version} = %s, {digest} = %s"  # noqa: S608
-    return (
-        lock,
-        f"{bump} WHERE {pk} = %s",
-        f"{bump}, {requested} = %s WHERE {pk} = %s",
+    bump = (
+        f"UPDATE {table} SET {version} = %s, {digest} = %s, "  # noqa: S608
+        f"{requested} = COALESCE(%s, {requested}) WHERE {pk} = %s"
     )
+    return lock, bump
 
 
 def _enqueue_evaluation(patient_id: str) -> None:
