@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.clinic.browser import chromium, log_in  # noqa: E402
+from tests.browser import chromium, log_in  # noqa: E402
 
 PASSWORD = "demo-password"  # noqa: S105 - the demo logins of seed_demo
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from diary.models import Flag, FlagStatus, Patient
 from exports.models import ExportJob, ExportStatus
-from tests.clinic.browser import VIEWPORT, chromium, chromium_available, log_in
+from tests.browser import VIEWPORT, chromium, chromium_available, log_in
 from tests.conftest import services_required
 from tests.factories import ClinicianFactory
 
