@@ -1,9 +1,11 @@
 from accounts.models import Role
+from clinic.time import reader_zone
 from notifications.services.inbox import inbox_unread_count
 
 
 def clinic_header(request) -> dict:
-    """The unread count in the clinic pages' header (one COUNT, clinic pages only)."""
+    """The unread count in the clinic pages' header (one COUNT, clinic pages only) and
+    the reader's own zone, in which the pages show the moments a clinician acted."""
     user = getattr(request, "user", None)
     if (
         not request.path.startswith("/clinic/")
@@ -12,4 +14,4 @@ def clinic_header(request) -> dict:
         or user.role not in (Role.CLINICIAN, Role.COORDINATOR)
     ):
         return {}
-    return {"unread_count": inbox_unread_count(user=user)}
+    return {"unread_count": inbox_unread_count(user=user), "reader_zone": reader_zone(user)}

@@ -8,11 +8,14 @@ import segno
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import F
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
@@ -20,6 +23,7 @@ from audit.models import Action
 from audit.services import audit_record
 from clinic.access import staff_required, visible_patient_or_404
 from clinic.forms import DateRangeForm, EnrolForm, ExportForm, ResolveForm
+from clinic.time import days_since
 from diary.models import Flag, FlagStatus, Patient
 from diary.services.flags import FlagTransitionRefused, flag_acknowledge, flag_resolve
 from diary.services.patients import patient_enroll
@@ -29,7 +33,7 @@ from diary.wording import (
     lower_first,
     treatment_description,
 )
-from exports.chart import course_chart_svg
+from exports.chart import course_chart_rows, course_chart_svg
 from exports.models import ExportJob
 from exports.services import (
     ExportExpired,
@@ -62,7 +66,11 @@ def home(request):
 # --- flags ---------------------------------------------------------------------------
 
 
-def _flag_card(flag: Flag, *, unread: bool = False, form=None, error: str = "") -> dict:
+def _flag_card(flag: Flag, *, back: str, unread: bool = False, form=None, error: str = "") -> dict:
+    """One flag's card, in the inbox and on the patient's page alike.
+
+    The flag comes from `_flags_for_cards()` (patient, treatment, latest upright rating).
+    """
     treatment = flag.treatment
     return {
         "flag": flag,
@@ -78,42 +86,59 @@ def _flag_card(flag: Flag, *, unread: bool = False, form=None, error: str = "") 
         "evidence_text": flag_evidence_text(flag.evidence),
         "resolve_form": form or ResolveForm(),
         "error": error,
+        "escalation_due": flag.escalates_at is not None and flag.escalates_at <= timezone.now(),
+        "back": back,  # the page to return to after a post without JavaScript
     }
+
+
+def _flags_for_cards(user):
+    return (
+        Flag.objects.visible_to(user).select_related("patient", "treatment").with_latest_upright()
+    )
 
 
 @require_GET
 @staff_required
 def inbox(request):
     show = request.GET.get("show", "active")
-    flags = Flag.objects.visible_to(request.user).select_related("patient", "treatment")
+    flags = _flags_for_cards(request.user)
     if show != "all":
         flags = flags.exclude(status=FlagStatus.RESOLVED)
-    page = Paginator(flags.open_first(), 50).get_page(request.GET.get("page"))
+    page = Paginator(flags.triage_order(), 50).get_page(request.GET.get("page"))
     unread = inbox_unread_flag_ids(user=request.user, flag_ids=[f.pk for f in page])
-    cards = [_flag_card(flag, unread=flag.pk in unread) for flag in page]
+    back = request.get_full_path()
+    cards = [_flag_card(flag, back=back, unread=flag.pk in unread) for flag in page]
     return render(request, "clinic/inbox.html", {"cards": cards, "page": page, "show": show})
 
 
 def _flag_transition(request, flag_id, service, **kwargs):
-    flag = get_object_or_404(
-        Flag.objects.visible_to(request.user).select_related("patient", "treatment"), pk=flag_id
-    )
+    flag = get_object_or_404(_flags_for_cards(request.user), pk=flag_id)
     error = ""
     try:
-        flag = service(flag=flag, by=request.user, **kwargs)
+        service(flag=flag, by=request.user, **kwargs)
     except FlagTransitionRefused as exc:
         error = str(exc)
-        flag.refresh_from_db()
+    flag = _flags_for_cards(request.user).get(pk=flag.pk)  # as stored, with its annotations
     inbox_mark_read(user=request.user, flag_id=flag.pk)  # acted on: no longer unread
     if not _is_htmx(request):
-        return redirect("clinic:inbox")
+        return redirect(_back_to(request))
     # The card replaces itself; the header's unread count follows out of band.
     return render(
         request,
         "clinic/_flag_update.html",
-        {**_flag_card(flag, error=error), "unread_count_oob": True},
+        {**_flag_card(flag, back=_back_to(request), error=error), "unread_count_oob": True},
         status=409 if error else 200,
     )
+
+
+def _back_to(request) -> str:
+    """Where a card's form was posted from (inbox or patient page), without JavaScript."""
+    target = request.POST.get("next", "")
+    if target.startswith("/clinic/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("clinic:inbox")
 
 
 @require_POST
@@ -127,30 +152,82 @@ def flag_acknowledge_view(request, flag_id):
 def flag_resolve_view(request, flag_id):
     form = ResolveForm(request.POST)
     if not form.is_valid():
-        flag = get_object_or_404(
-            Flag.objects.visible_to(request.user).select_related("patient", "treatment"),
-            pk=flag_id,
-        )
-        return render(request, "clinic/_flag.html", _flag_card(flag, form=form), status=400)
+        flag = get_object_or_404(_flags_for_cards(request.user), pk=flag_id)
+        card = _flag_card(flag, back=_back_to(request), form=form)
+        return render(request, "clinic/_flag.html", card, status=400)
     return _flag_transition(request, flag_id, flag_resolve, note=form.cleaned_data["note"])
 
 
 # --- patients ------------------------------------------------------------------------
 
 
+# The worklist's sortable columns: ?sort=<key> or ?sort=-<key> (descending).
+WORKLIST_SORTS = {
+    "name": ("display_name",),
+    "record": ("record_number",),
+    "last_entry": ("last_entry_at",),
+    "last_treatment": ("last_treatment_at",),
+    "open_flags": ("open_flags",),
+}
+WORKLIST_DEFAULT_SORT = "-open_flags"
+
+
+def _worklist_order(sort: str) -> tuple[str, list]:
+    key = sort.removeprefix("-")
+    if key not in WORKLIST_SORTS:
+        sort, key = WORKLIST_DEFAULT_SORT, WORKLIST_DEFAULT_SORT.removeprefix("-")
+    descending = sort.startswith("-")
+    order = [
+        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        for field in WORKLIST_SORTS[key]
+    ]
+    return sort, [*order, "display_name", "id"]
+
+
 @require_GET
 @staff_required
 def patients(request):
     query = request.GET.get("q", "").strip()[:100]
-    rows = (
-        Patient.objects.visible_to(request.user)
-        .annotate(open_flags=Count("flags", filter=Q(flags__status=FlagStatus.OPEN)))
-        .order_by("display_name", "id")
-    )
-    if query:
-        rows = rows.filter(display_name__icontains=query)
+    sort, order = _worklist_order(request.GET.get("sort", WORKLIST_DEFAULT_SORT))
+    rows = Patient.objects.visible_to(request.user).worklist().search(query).order_by(*order)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "clinic/patients.html", {"page": page, "query": query})
+    today = timezone.now()
+    for patient in page:
+        patient.days_since_treatment = days_since(
+            patient.last_treatment_at, patient.timezone, today
+        )
+    columns = [
+        {"key": key, "label": label, "sort": sort, "query": query}
+        for key, label in (
+            ("name", _("Name")),
+            ("record", _("Record number")),
+            ("last_entry", _("Last entry")),
+            ("last_treatment", _("Days since last treatment")),
+            ("open_flags", _("Open flags")),
+        )
+    ]
+    sort_choices = [
+        ("-open_flags", _("Most open flags")),
+        ("last_entry", _("Longest without an entry")),
+        ("last_treatment", _("Longest since a treatment")),
+        ("-last_treatment", _("Most recent treatment")),
+        ("name", _("Name")),
+        ("record", _("Record number")),
+    ]
+    if sort not in dict(sort_choices):
+        sort_choices.append((sort, _("As the column heading")))
+    return render(
+        request,
+        "clinic/patients.html",
+        {
+            "sort_choices": sort_choices,
+            "page": page,
+            "query": query,
+            "sort": sort,
+            "columns": columns,
+            "page_query": _without_page(request),
+        },
+    )
 
 
 @require_GET
@@ -169,11 +246,12 @@ def patient_timeline(request, patient_id):
     entries = Paginator(list(reversed(data.entries)), ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    treatments = {t.id: t for t in data.treatments}
-    flags = [
-        (flag, lower_first(treatments[flag.treatment_id].describe()), treatments[flag.treatment_id])
-        for flag in sorted(data.flags, key=lambda f: (f.status == FlagStatus.RESOLVED, f.proven_at))
-    ]
+    # The period's flags as the inbox shows them, to act on here as there.
+    flags = _flags_for_cards(request.user).filter(pk__in=[f.id for f in data.flags])
+    unread = inbox_unread_flag_ids(user=request.user, flag_ids=[f.id for f in data.flags])
+    back = request.get_full_path()
+    flag_cards = [_flag_card(f, back=back, unread=f.pk in unread) for f in flags.triage_order()]
+    scores = day_scores(data)
     exports = (
         ExportJob.objects.visible_to(request.user)
         .filter(patient=patient, requested_by=request.user)
@@ -186,10 +264,11 @@ def patient_timeline(request, patient_id):
             "patient": patient,
             "data": data,
             "zone": patient.timezone,
-            "chart_svg": mark_safe(course_chart_svg(data, day_scores(data), width_in=8.5)),  # noqa: S308 - matplotlib's own markup, text escaped
+            "chart_svg": mark_safe(course_chart_svg(data, scores, width_in=8.5)),  # noqa: S308 - matplotlib's own markup, text escaped
+            "chart_rows": course_chart_rows(data, scores),
             "filters": filters,
             "entries": entries,
-            "flags": flags,
+            "flag_cards": flag_cards,
             "treatments": [(t, APPROACH_LABELS.get(t.approach, "")) for t in data.treatments],
             "export_form": ExportForm(),
             "exports": exports,
@@ -218,6 +297,7 @@ def patient_enrol(request):
                 timezone_name=data["timezone"],
                 condition=data["condition"],
                 clinician_ids=[c.pk for c in data["clinicians"]],
+                record_number=data["record_number"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -231,7 +311,9 @@ def patient_enrol(request):
                     "patient": patient,
                     "issued": issued,
                     "qr_svg": mark_safe(  # noqa: S308 - segno's markup of our own code
-                        qr.svg_inline(scale=6, title=f"Enrolment code {issued.code}")
+                        qr.svg_inline(
+                            scale=6, title=_("Enrolment code %(code)s") % {"code": issued.code}
+                        )
                     ),
                 },
             )
@@ -277,9 +359,9 @@ def export_download(request, job_id):
     try:
         download = export_open_for_download(job=job, user=request.user)
     except ExportExpired:
-        return HttpResponse("This export has expired; request a new one.", status=410)
+        return HttpResponse(_("This export has expired; request a new one."), status=410)
     except ExportNotReady:
-        return HttpResponse(job.error or "This export is not ready yet.", status=409)
+        return HttpResponse(job.error or _("This export is not ready yet."), status=409)
     response = FileResponse(
         download.file,
         as_attachment=True,

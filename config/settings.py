@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Pages and messages in the reader's language (Accept-Language), like the API.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -107,6 +109,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -258,6 +261,11 @@ CELERY_BEAT_SCHEDULE |= {
 # patient. EXPORT_STORAGE_BACKEND may name any Django storage (e.g. django-storages'
 # S3Storage, which takes EXPORT_ROOT as its key prefix).
 EXPORT_TTL = timedelta(days=env.int("EXPORT_TTL_DAYS", default=7))
+# The FHIR identifier system of the clinics' record numbers (Patient.identifier, type MR):
+# set it to the URI (or urn:oid:) your records system is registered under.
+CLINIC_RECORD_NUMBER_SYSTEM = env(
+    "CLINIC_RECORD_NUMBER_SYSTEM", default="urn:csf-diary:clinic-record-number"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -6,6 +6,7 @@ state), so charts can be drawn in a worker without a display.
 
 import io
 import math
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from matplotlib import rc_context
@@ -132,3 +133,38 @@ def _course_figure(data: ExportData, scores: DayScores, *, width_in: float, dpi:
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, fontsize=8, frameon=False)
     return figure
+
+
+@dataclass(frozen=True)
+class ChartDay:
+    """One row of the chart's text alternative: what the chart shows for one day."""
+
+    day: date
+    upright: float | None
+    lying: float | None
+    treatments: tuple[str, ...]
+    flags: tuple[str, ...]
+
+
+def course_chart_rows(data: ExportData, scores: DayScores) -> list[ChartDay]:
+    """The chart's figures as rows, oldest day first: every day with a score, a treatment or
+    a flag (days without any are the chart's gaps). Screen readers get this table."""
+    treatments: dict[date, list[str]] = {}
+    for treatment in data.treatments:
+        treatments.setdefault(data.local(treatment.performed_at).date(), []).append(
+            treatment.describe()
+        )
+    flags: dict[date, list[str]] = {}
+    for flag in data.flags:
+        flags.setdefault(data.local(flag.proven_at).date(), []).append(flag.kind_label)
+    days = sorted({*scores.upright, *scores.lying, *treatments, *flags})
+    return [
+        ChartDay(
+            day=day,
+            upright=scores.upright.get(day),
+            lying=scores.lying.get(day),
+            treatments=tuple(treatments.get(day, ())),
+            flags=tuple(flags.get(day, ())),
+        )
+        for day in days
+    ]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from diary.analysis import Rating
 from diary.models import Approach, Condition, FlagKind, FlagStatus, Posture, TreatmentKind
+from diary.symptoms import symptom_label
 from diary.wording import flag_evidence_text, treatment_description
 
 KIND_LABELS = dict(TreatmentKind.choices)
@@ -34,6 +35,14 @@ class EntryRow:
     relief_minutes: int | None
     symptoms: tuple[str, ...]
     note: str
+
+    @property
+    def posture_label(self) -> str:
+        return POSTURE_LABELS.get(self.posture, self.posture)
+
+    @property
+    def symptom_labels(self) -> list[str]:
+        return [symptom_label(code) for code in self.symptoms]
 
     def rating(self) -> Rating:
         return Rating(
@@ -116,6 +125,9 @@ class ExportData:
     entries: Sequence[EntryRow]  # oldest first
     treatments: Sequence[TreatmentRow]  # oldest first
     flags: Sequence[FlagRow] = field(default_factory=tuple)
+    # The clinic's own record number, and the URI of its numbering system (FHIR).
+    record_number: str = ""
+    record_number_system: str = ""
 
     @property
     def zone(self) -> ZoneInfo:

@@ -233,6 +233,8 @@ def diary_data_load(
         timezone=patient.timezone,
         condition=patient.condition,
         clinic_name=patient.clinic.name,
+        record_number=patient.record_number,
+        record_number_system=settings.CLINIC_RECORD_NUMBER_SYSTEM,
         date_from=date_from,
         date_to=date_to,
         generated_at=now or timezone.now(),

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from diary.analysis import lying_day_scores, upright_day_scores
+from diary.symptoms import symptom_label
 from exports.data import ExportData
+
+__all__ = ["symptom_label"]  # the builders' import; the words live in diary/symptoms.py
 
 # DOMAIN.md (Vilming's rising manoeuvre): "purely orthostatic" means onset within
 # 15 minutes upright and relief within 15 minutes lying down.
@@ -60,7 +63,3 @@ def onset_summary(data: ExportData) -> MinutesSummary:
 
 def relief_summary(data: ExportData) -> MinutesSummary:
     return _minutes([e.relief_minutes for e in data.entries if e.relief_minutes is not None])
-
-
-def symptom_label(code: str) -> str:
-    return code.replace("_", " ").capitalize()

@@ -13,6 +13,7 @@ class PatientSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "display_name",
+            "record_number",
             "timezone",
             "condition",
             "clinic",
@@ -29,6 +30,9 @@ class PatientSerializer(serializers.ModelSerializer):
 
 class PatientEnrollSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=200)
+    record_number = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="", trim_whitespace=True
+    )
     timezone = serializers.ChoiceField(choices=sorted(available_zones()))
     condition = serializers.ChoiceField(choices=Condition.choices, default=Condition.UNKNOWN)
     clinicians = serializers.ListField(

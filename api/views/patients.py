@@ -41,7 +41,7 @@ class PatientViewSet(
     def get_queryset(self):
         queryset = visible_patients(self.request.user)
         search = self.request.query_params.get("search", "").strip()
-        return queryset.filter(display_name__icontains=search) if search else queryset
+        return queryset.search(search)
 
     @extend_schema(request=PatientEnrollSerializer, responses={201: EnrolledPatientSerializer})
     def create(self, request):
@@ -54,6 +54,7 @@ class PatientViewSet(
             timezone_name=data["timezone"],
             condition=data["condition"],
             clinician_ids=data["clinicians"],
+            record_number=data["record_number"],
         )
         patient.enrollment_code = issued.code
         patient.enrollment_code_expires_at = issued.expires_at

@@ -6,7 +6,7 @@ from django.db import models
 
 from accounts.models import Clinic
 from diary.models.patients import Patient
-from diary.models.records import Treatment
+from diary.models.records import UPRIGHT_POSTURES, SymptomEntry, Treatment
 
 
 class FlagKind(models.TextChoices):
@@ -19,6 +19,12 @@ class FlagStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     RESOLVED = "resolved", "Resolved"
+
+
+# Clinical weight in the inbox: a relapse first (it escalates), a rebound pattern
+# (worse lying down: possible overshoot after a patch), then no response.
+KIND_WEIGHT = (FlagKind.RELAPSE, FlagKind.REBOUND_PATTERN, FlagKind.NO_RESPONSE)
+STATUS_ORDER = (FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED, FlagStatus.RESOLVED)
 
 
 class FlagQuerySet(models.QuerySet):
@@ -34,6 +40,49 @@ class FlagQuerySet(models.QuerySet):
             output_field=models.IntegerField(),
         )
         return self.order_by(status_order, "-detected_at", "id")
+
+    def triage_order(self):
+        """What needs a clinician first (the inbox's order).
+
+        Open before acknowledged before resolved; within each, by clinical weight
+        (relapse, rebound pattern, no response), then the soonest escalation (only an
+        open relapse escalates, ESCALATE_AFTER after detection), then the oldest.
+        """
+        status_order = models.Case(
+            *(models.When(status=s, then=models.Value(i)) for i, s in enumerate(STATUS_ORDER)),
+            default=models.Value(len(STATUS_ORDER)),
+            output_field=models.IntegerField(),
+        )
+        weight = models.Case(
+            *(models.When(kind=k, then=models.Value(i)) for i, k in enumerate(KIND_WEIGHT)),
+            default=models.Value(len(KIND_WEIGHT)),
+            output_field=models.IntegerField(),
+        )
+        escalates_at = models.Case(
+            models.When(
+                kind=FlagKind.RELAPSE,
+                status=FlagStatus.OPEN,
+                acknowledged_at__isnull=True,
+                then=models.F("detected_at") + settings.ESCALATE_AFTER,
+            ),
+            default=None,
+            output_field=models.DateTimeField(),
+        )
+        return self.order_by(
+            status_order, weight, escalates_at.asc(nulls_last=True), "detected_at", "id"
+        )
+
+    def with_latest_upright(self):
+        """Each flag's patient's latest upright rating and when it was logged (two subqueries)."""
+        latest = (
+            SymptomEntry.objects.live()
+            .filter(patient=models.OuterRef("patient"), posture__in=UPRIGHT_POSTURES)
+            .order_by("-recorded_at", "-pk")
+        )
+        return self.annotate(
+            latest_upright=models.Subquery(latest.values("headache")[:1]),
+            latest_upright_at=models.Subquery(latest.values("recorded_at")[:1]),
+        )
 
 
 class Flag(models.Model):
@@ -84,6 +133,17 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.status}) for {self.patient_id}"
+
+    @property
+    def escalates_at(self):
+        """When an open, unacknowledged relapse goes to the coordinators too; else None."""
+        if (
+            self.kind == FlagKind.RELAPSE
+            and self.status == FlagStatus.OPEN
+            and self.acknowledged_at is None
+        ):
+            return self.detected_at + settings.ESCALATE_AFTER
+        return None
 
 
 class ClinicThresholds(models.Model):

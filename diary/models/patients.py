@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from accounts.models import Clinic, Role
 from diary.time_zones import validate_timezone
@@ -30,6 +31,39 @@ class PatientQuerySet(models.QuerySet):
             return self.filter(clinic_id=user.clinic_id)
         return self.none()
 
+    def worklist(self) -> "PatientQuerySet":
+        """Each patient with their last entry, last treatment and open flags.
+
+        Correlated subqueries rather than joins with aggregates, so one row per
+        patient whatever the diary's size, and a fixed number of queries per page.
+        """
+        from diary.models.flags import Flag, FlagStatus
+        from diary.models.records import SymptomEntry, Treatment
+
+        patient = models.OuterRef("pk")
+        last_entry = SymptomEntry.objects.live().filter(patient=patient).order_by("-recorded_at")
+        last_treatment = Treatment.objects.live().filter(patient=patient).order_by("-performed_at")
+        open_flags = (
+            Flag.objects.filter(patient=patient, status=FlagStatus.OPEN)
+            .order_by()
+            .values("patient")
+            .annotate(n=models.Count("*"))
+            .values("n")
+        )
+        return self.annotate(
+            last_entry_at=models.Subquery(last_entry.values("recorded_at")[:1]),
+            last_treatment_at=models.Subquery(last_treatment.values("performed_at")[:1]),
+            open_flags=Coalesce(models.Subquery(open_flags), 0),
+        )
+
+    def search(self, text: str) -> "PatientQuerySet":
+        """Part of the name, or the clinic record number (whole or its start)."""
+        if not text:
+            return self
+        return self.filter(
+            models.Q(display_name__icontains=text) | models.Q(record_number__istartswith=text)
+        )
+
 
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -42,6 +76,9 @@ class Patient(models.Model):
         related_name="patient",
     )
     display_name = models.CharField(max_length=200)
+    # The clinic's own record number (MRN), a second identifier for the care team;
+    # optional, unique within a clinic when given.
+    record_number = models.CharField(max_length=40, blank=True, default="")
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     condition = models.CharField(
         max_length=16, choices=Condition.choices, default=Condition.UNKNOWN
@@ -71,6 +108,12 @@ class Patient(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="patient_condition_valid", condition=models.Q(condition__in=Condition.values)
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "record_number"],
+                condition=~models.Q(record_number=""),
+                name="patient_record_number_unique_per_clinic",
+                violation_error_message="Another patient of this clinic has this record number.",
             ),
         ]
 

@@ -44,6 +44,7 @@ def patient_enroll(
     timezone_name: str,
     condition: str = Condition.UNKNOWN,
     clinician_ids: Iterable[int] = (),
+    record_number: str = "",
 ) -> tuple[Patient, IssuedCode]:
     """A coordinator enrols a patient in their own clinic and gets a one-time code."""
     clinician_ids = set(clinician_ids)
@@ -60,8 +61,9 @@ def patient_enroll(
         display_name=display_name,
         timezone=timezone_name,
         condition=condition,
+        record_number=record_number.strip(),
     )
-    patient.full_clean()
+    patient.full_clean()  # also the record number's uniqueness within the clinic
     patient.save()
     patient.care_team.set(clinicians)
     return patient, enrollment_code_issue(patient=patient, issued_by=coordinator)

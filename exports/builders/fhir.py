@@ -36,6 +36,7 @@ CPT = "http://www.ama-assn.org/go/cpt"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 UCUM = "http://unitsofmeasure.org"
 URI_IDENTIFIER = "urn:ietf:rfc:3986"
+V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 # Our own extensions. The .example domain says plainly that no published
 # StructureDefinition stands behind them yet.
 EXTENSION_BASE = "https://csf-diary.example/fhir/StructureDefinition/"
@@ -89,6 +90,20 @@ def _identifier(record_id: str) -> list[dict]:
     return [{"system": URI_IDENTIFIER, "value": urn(record_id)}]
 
 
+def _record_number(data: ExportData) -> list[dict]:
+    """The clinic's record number as a medical-record identifier (type MR), when there is one."""
+    if not data.record_number:
+        return []
+    return [
+        {
+            "use": "usual",
+            "type": {"coding": [{"system": V2_IDENTIFIER_TYPE, "code": "MR"}]},
+            "system": data.record_number_system,
+            "value": data.record_number,
+        }
+    ]
+
+
 def _minutes(value: int) -> dict:
     return {"value": value, "unit": "min", "system": UCUM, "code": "min"}
 
@@ -97,7 +112,7 @@ def patient_resource(data: ExportData) -> dict:
     return {
         "resourceType": "Patient",
         "id": resource_id("patient", data.patient_id),
-        "identifier": _identifier(data.patient_id),
+        "identifier": [*_identifier(data.patient_id), *_record_number(data)],
         "name": [{"text": data.display_name}],
     }
 

@@ -178,6 +178,7 @@ def _header(data: ExportData) -> list:
     bold = _fonts()[1]
     facts = [
         ("Patient", data.display_name),
+        *([("Record number", data.record_number)] if data.record_number else []),
         ("Condition", data.condition_label),
         ("Period", _period(data)),
         ("Time zone", f"{data.timezone} (all times below are the patient's local time)"),

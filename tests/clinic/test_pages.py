@@ -12,7 +12,13 @@ from audit.models import Action, AuditEvent
 from diary.models import FlagStatus
 from diary.wording import treatment_description
 from notifications.models import InboxItem
-from tests.factories import PASSWORD, EntryFactory, FlagFactory, TreatmentFactory
+from tests.factories import (
+    PASSWORD,
+    EntryFactory,
+    FlagFactory,
+    PatientFactory,
+    TreatmentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -117,12 +123,17 @@ def test_a_note_longer_than_the_limit_is_refused_with_the_form(cast):
 def test_inbox_reads_a_page_of_flags_in_a_fixed_number_of_queries(cast, django_assert_num_queries):
     client = logged_in(cast.clinician_on)
     FlagFactory(treatment=TreatmentFactory(patient=cast.patient_a))
-    # Session, user, the request's savepoint pair, page count, flags with patient and
-    # treatment, which are unread, the header's unread count.
-    with django_assert_num_queries(8) as one:
+    # Session, user, the request's savepoint pair, page count, flags with patient,
+    # treatment and latest upright rating, which are unread, the header's unread count,
+    # the reader's zone.
+    with django_assert_num_queries(9) as one:
         client.get(reverse("clinic:inbox"))
-    for _ in range(4):
-        FlagFactory(treatment=TreatmentFactory(patient=cast.patient_a))
+    for patient in (cast.patient_a, PatientFactory(clinic=cast.clinic)):
+        patient.care_team.add(cast.clinician_on)
+        for _ in range(3):
+            treatment = TreatmentFactory(patient=patient)
+            EntryFactory(patient=patient, posture="standing")
+            FlagFactory(treatment=treatment, kind="no_response")
     with django_assert_num_queries(len(one.captured_queries)):
         client.get(reverse("clinic:inbox"))
 
@@ -145,8 +156,9 @@ def test_timeline_filters_entries_by_the_patients_days_and_draws_the_chart(cast)
         {"date_from": "2026-03-11", "date_to": "2026-03-11"},
     ).content.decode()
 
-    assert "Wed 11 Mar 2026, 23:30" in html
-    assert "Tue 10 Mar 2026" not in html and "Thu 12 Mar 2026" not in html
+    # The locale's one format (English here), in the patient's zone.
+    assert "March 11, 2026, 11:30 p.m." in html
+    assert "March 10, 2026" not in html and "March 12, 2026" not in html
     assert "(1, newest first)" in html
     assert '<figure class="chart"' in html and "<svg" in html
     assert "EBP blind L3/L4" in html  # the treatment marked on the chart

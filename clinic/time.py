@@ -1,0 +1,40 @@
+"""The clinic pages' one rule for time.
+
+Moments a clinician acted (acknowledged, resolved, detected, exported, a code's
+expiry) are shown in the reader's own zone; diary moments and days in the
+patient's zone. Both are labelled with their zone on the page.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from notifications.models import NotificationPreference
+
+
+def reader_zone(user) -> str:
+    """The staff member's own IANA zone: the one place the pages read it from.
+
+    Stored today on their notification preferences (UTC when they never set one).
+    """
+    pref = getattr(user, "_reader_zone", None)
+    if pref is None:
+        pref = (
+            NotificationPreference.objects.filter(user=user)
+            .values_list("timezone", flat=True)
+            .first()
+            or "UTC"
+        )
+        user._reader_zone = pref  # one look-up per request
+    return pref
+
+
+def reader_tzinfo(user) -> ZoneInfo:
+    return ZoneInfo(reader_zone(user))
+
+
+def days_since(moment: datetime | None, zone: str, now: datetime) -> int | None:
+    """Whole days from a moment's day to today's, both in the given zone (None: never)."""
+    if moment is None:
+        return None
+    tz = ZoneInfo(zone)
+    return (now.astimezone(tz).date() - moment.astimezone(tz).date()).days
