@@ -230,3 +230,16 @@ def test_createstaff_refuses_a_missing_or_weak_password(stdin):
             "createstaff", "dr_x", role="coordinator", clinic="C", stdin=io.StringIO(stdin)
         )
     assert not User.objects.filter(username="dr_x").exists()
+
+
+def test_enrolment_takes_a_record_number_unique_within_the_clinic_and_search_finds_it(cast, api):
+    first = enrol(api, cast.coordinator, record_number=" MRN-7 ")
+    again = enrol(api, cast.coordinator, record_number="MRN-7")
+    elsewhere = enrol(api, cast.coordinator_other, record_number="MRN-7")
+
+    assert first.status_code == 201 and first.json()["record_number"] == "MRN-7"
+    assert again.status_code == 400
+    assert again.json()["error"]["code"] == "invalid"
+    assert elsewhere.status_code == 201
+    found = api(cast.coordinator).get("/api/v1/patients/", {"search": "mrn-7"}).json()
+    assert [p["id"] for p in found["results"]] == [first.json()["id"]]
