@@ -29,6 +29,7 @@ from diary.services.flags import FlagTransitionRefused, flag_acknowledge, flag_r
 from diary.services.patients import patient_enroll
 from diary.wording import (
     APPROACH_LABELS,
+    days_in_locale_format,
     flag_evidence_text,
     lower_first,
     treatment_description,
@@ -83,7 +84,7 @@ def _flag_card(flag: Flag, *, back: str, unread: bool = False, form=None, error:
                 volume_ml=treatment.volume_ml,
             )
         ),
-        "evidence_text": flag_evidence_text(flag.evidence),
+        "evidence_text": days_in_locale_format(flag_evidence_text(flag.evidence)),
         "resolve_form": form or ResolveForm(),
         "error": error,
         "escalation_due": flag.escalates_at is not None and flag.escalates_at <= timezone.now(),

@@ -1,4 +1,7 @@
-"""Make docs/clinic-inbox.png and docs/clinic-timeline.png from the demo data.
+"""Make the clinic pages' screenshots under docs/ from the demo data, desktop and phone.
+
+docs/clinic-{inbox,patients,timeline}.png at 1366 px and docs/clinic-*-phone.png at
+390 px (the widths the browser tests hold every page to).
 
     make screenshots
 
@@ -38,6 +41,29 @@ def _wait_for(port: int) -> None:
     raise SystemExit("the development server did not start")
 
 
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _shoot(browser, base: str, suffix: str, viewport: dict) -> None:
+    phone = viewport is PHONE
+    context = browser.new_context(
+        viewport=viewport, locale="en-GB", device_scale_factor=2 if phone else 1
+    )
+    page = context.new_page()
+    log_in(page, base, "clinician", PASSWORD)
+    page.goto(f"{base}/clinic/flags/")
+    page.screenshot(path=ROOT / f"docs/clinic-inbox{suffix}.png", full_page=True)
+    page.goto(f"{base}/clinic/patients/")
+    page.screenshot(path=ROOT / f"docs/clinic-patients{suffix}.png", full_page=True)
+    page.get_by_role("link", name="Tom Whitaker (helps, then fails)").first.click()
+    page.wait_for_load_state()
+    # The top of the page: chart, flags, treatments (the entries table runs on).
+    page.set_viewport_size({"width": viewport["width"], "height": 2400 if phone else 1500})
+    page.screenshot(path=ROOT / f"docs/clinic-timeline{suffix}.png")
+    context.close()
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {
@@ -61,19 +87,12 @@ def main() -> None:
             _wait_for(port)
             base = f"http://127.0.0.1:{port}"
             with chromium() as browser:
-                page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="en-GB")
-                log_in(page, base, "clinician", PASSWORD)
-                page.goto(f"{base}/clinic/flags/")
-                page.screenshot(path=ROOT / "docs/clinic-inbox.png", full_page=True)
-                page.get_by_role("link", name="Tom Whitaker (helps, then fails)").first.click()
-                page.wait_for_load_state()
-                # The top of the page: chart, flags, treatments (the entries table runs on).
-                page.set_viewport_size({"width": 1200, "height": 1400})
-                page.screenshot(path=ROOT / "docs/clinic-timeline.png")
+                for suffix, viewport in (("", DESKTOP), ("-phone", PHONE)):
+                    _shoot(browser, base, suffix, viewport)
         finally:
             server.terminate()
             server.wait(timeout=10)
-    print("wrote docs/clinic-inbox.png and docs/clinic-timeline.png")
+    print("wrote docs/clinic-{inbox,patients,timeline}{,-phone}.png")
 
 
 if __name__ == "__main__":

@@ -192,7 +192,7 @@ def test_worklist_shows_last_entry_days_since_treatment_and_open_flags(cast):
 
     assert "MRN-0042" in row
     assert "Nov. 30, 2026, 12:30 a.m." in row  # the last entry, in Zurich time
-    assert 'data-label="Days since last treatment">2 ' in row
+    assert 'data-label="Days since last treatment"><div class="cell">2 ' in row
     assert '<span class="badge">1</span>' in row
 
 
@@ -295,3 +295,14 @@ def test_the_enrolment_codes_expiry_is_in_the_coordinators_zone(cast, settings):
     )
     # 12:00 UTC + 72 h is 21:00 in Tokyo.
     assert "works until Dec. 3, 2026, 9 p.m. (your time, Asia/Tokyo)" in html
+
+
+def test_the_evidence_names_its_days_in_the_locales_format(cast):
+    FlagFactory(
+        treatment=TreatmentFactory(patient=cast.patient_a),
+        evidence={"summary": "Upright headache back to 8/10 on 2026-11-22 (improved 2026-11-18)."},
+    )
+    html = logged_in(cast.clinician_on).get(reverse("clinic:inbox")).content.decode()
+    assert "back to 8/10 on Nov. 22, 2026 (improved Nov. 18, 2026)." in html
+    german = logged_in(cast.clinician_on, **{"Accept-Language": "de"}).get(reverse("clinic:inbox"))
+    assert "on 22. November 2026" in german.content.decode()

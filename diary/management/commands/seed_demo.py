@@ -29,7 +29,7 @@ class Command(BaseCommand):
         clinic, _ = Clinic.objects.get_or_create(name="Demo Clinic")
         clinician = _user("clinician", Role.CLINICIAN, clinic)
         _user("coordinator", Role.COORDINATOR, clinic)
-        for story in STORIES:
+        for number, story in enumerate(STORIES, start=1):
             user = _user(story.username, Role.PATIENT, None)
             patient, _ = Patient.objects.get_or_create(
                 user=user,
@@ -38,6 +38,7 @@ class Command(BaseCommand):
                     "display_name": story.display_name,
                     "timezone": story.timezone,
                     "condition": story.condition,
+                    "record_number": f"DEMO-{number:04d}",
                 },
             )
             patient.care_team.add(clinician)
