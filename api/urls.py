@@ -12,6 +12,7 @@ from api.views.notifications import (  # notifications (issue 4)
     InboxView,
     NotificationPreferenceView,
     ReminderPreferenceView,
+    RemindersDueView,
     WebhookStatusView,
 )
 from api.views.patients import (
@@ -65,6 +66,7 @@ urlpatterns = [
     ),
     path("notifications/webhook/", WebhookStatusView.as_view(), name="clinic-webhook"),
     path("reminders/preferences/", ReminderPreferenceView.as_view(), name="reminder-preferences"),
+    path("reminders/due/", RemindersDueView.as_view(), name="reminders-due"),  # issue 13
     # --- end notifications ---
     *router.urls,
 ]

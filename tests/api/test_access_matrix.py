@@ -122,6 +122,8 @@ MATRIX = [
     ("patients/<pk>/day-logs/",          "GET",    (401, 403, 403, 200, 404, 200, 404)),
     ("patients/<pk>/impressions/",       "GET",    (401, 403, 403, 200, 404, 200, 404)),
     ("patients/<pk>/impressions/",       "POST",   (401, 403, 403, 201, 404, 403, 403)),
+    # Reminders exist only for a patient's own diary: any other login finds none.
+    ("reminders/due/",                   "GET",    (401, 200, 200, 404, 404, 404, 404)),
 ]
 # fmt: on
 
@@ -619,6 +621,12 @@ def impression_recorded_in_a_by_the_clinician(world, role, response):
     assert Impression.objects.get(uuid=body["id"], patient=world.cast.patient_a).recorded_by == user
 
 
+def reminders_due_for_own_diary(world, role, response):
+    # The world's treatment is A's (whether a check-in is open depends on the hour).
+    listed = {c["treatment"] for c in response.json()["checkins"]}
+    assert listed <= ({str(world.treatment.uuid)} if role == "patient_a" else set())
+
+
 BODIES |= {
     ("day-logs/", "POST"): new_day_log_body,
     ("day-logs/<id>/", "PATCH"): lambda world, role: {"upright_hours": 7},
@@ -645,6 +653,7 @@ SUCCESS_CHECKS |= {
         lambda w: w.impression.uuid
     ),
     ("patients/<pk>/impressions/", "POST"): impression_recorded_in_a_by_the_clinician,
+    ("reminders/due/", "GET"): reminders_due_for_own_diary,
 }
 
 
