@@ -24,6 +24,7 @@ from audit.services import audit_record
 from clinic.access import staff_required, visible_patient_or_404
 from clinic.forms import DateRangeForm, EnrolForm, ExportForm, ResolveForm
 from clinic.time import days_since
+from diary.labels import checkpoint_label, pgic_label
 from diary.models import Flag, FlagStatus, Patient
 from diary.services.flags import FlagTransitionRefused, flag_acknowledge, flag_resolve
 from diary.services.patients import patient_enroll
@@ -70,10 +71,19 @@ def home(request):
 def _flag_card(flag: Flag, *, back: str, unread: bool = False, form=None, error: str = "") -> dict:
     """One flag's card, in the inbox and on the patient's page alike.
 
-    The flag comes from `_flags_for_cards()` (patient, treatment, latest upright rating).
+    The flag comes from `_flags_for_cards()` (patient, treatment, latest upright rating,
+    latest PGIC answer).
     """
     treatment = flag.treatment
+    pgic = ""
+    if flag.pgic_score is not None:
+        pgic = _("%(score)s, %(answer)s (at %(checkpoint)s)") % {
+            "score": flag.pgic_score,
+            "answer": lower_first(pgic_label(flag.pgic_score)),
+            "checkpoint": checkpoint_label(flag.pgic_checkpoint),
+        }
     return {
+        "pgic": pgic,
         "flag": flag,
         "unread": unread,
         "treatment_text": lower_first(
@@ -93,9 +103,7 @@ def _flag_card(flag: Flag, *, back: str, unread: bool = False, form=None, error:
 
 
 def _flags_for_cards(user):
-    return (
-        Flag.objects.visible_to(user).select_related("patient", "treatment").with_latest_upright()
-    )
+    return Flag.objects.visible_to(user).select_related("patient", "treatment").with_card_facts()
 
 
 @require_GET

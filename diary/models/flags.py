@@ -6,7 +6,7 @@ from django.db import models
 
 from accounts.models import Clinic
 from diary.models.patients import Patient
-from diary.models.records import UPRIGHT_POSTURES, SymptomEntry, Treatment
+from diary.models.records import UPRIGHT_POSTURES, Impression, SymptomEntry, Treatment
 
 
 class FlagKind(models.TextChoices):
@@ -72,16 +72,26 @@ class FlagQuerySet(models.QuerySet):
             status_order, weight, escalates_at.asc(nulls_last=True), "detected_at", "id"
         )
 
-    def with_latest_upright(self):
-        """Each flag's patient's latest upright rating and when it was logged (two subqueries)."""
+    def with_card_facts(self):
+        """What a flag's card shows beside the flag, as subqueries of the one query: the
+        patient's latest upright rating and when it was logged, and the latest PGIC answer
+        to the flag's treatment (score, checkpoint, when)."""
         latest = (
             SymptomEntry.objects.live()
             .filter(patient=models.OuterRef("patient"), posture__in=UPRIGHT_POSTURES)
             .order_by("-recorded_at", "-pk")
         )
+        pgic = (
+            Impression.objects.live()
+            .filter(treatment=models.OuterRef("treatment"))
+            .order_by("-answered_at", "-pk")
+        )
         return self.annotate(
             latest_upright=models.Subquery(latest.values("headache")[:1]),
             latest_upright_at=models.Subquery(latest.values("recorded_at")[:1]),
+            pgic_score=models.Subquery(pgic.values("score")[:1]),
+            pgic_checkpoint=models.Subquery(pgic.values("checkpoint")[:1]),
+            pgic_at=models.Subquery(pgic.values("answered_at")[:1]),
         )
 
 

@@ -16,6 +16,7 @@ from notifications.models import NotificationPreference
 from tests.factories import (
     EntryFactory,
     FlagFactory,
+    ImpressionFactory,
     PatientFactory,
     TreatmentFactory,
 )
@@ -306,3 +307,29 @@ def test_the_evidence_names_its_days_in_the_locales_format(cast):
     assert "back to 8/10 on Nov. 22, 2026 (improved Nov. 18, 2026)." in html
     german = logged_in(cast.clinician_on, **{"Accept-Language": "de"}).get(reverse("clinic:inbox"))
     assert "on 22. November 2026" in german.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_card_quotes_the_latest_pgic_answer_to_the_flags_treatment(cast):
+    f = flag(cast.patient_a, "relapse", hours_old=5)
+    ImpressionFactory(
+        treatment=f.treatment, checkpoint="72h", score=2, answered_at=NOW - dt.timedelta(days=3)
+    )
+    ImpressionFactory(
+        treatment=f.treatment, checkpoint="7d", score=5, answered_at=NOW - dt.timedelta(hours=7)
+    )
+    other = flag(cast.patient_a, "no_response", hours_old=6)  # no answer to its treatment
+
+    html = logged_in(cast.clinician_on).get(reverse("clinic:inbox")).content.decode()
+
+    card = html[html.index(f'id="flag-{f.pk}"') :]
+    assert "impression of change (PGIC)" in card[: card.index("</article>")]
+    assert "5, minimally worse (at 7 days)" in card[: card.index("</article>")]
+    other_card = html[html.index(f'id="flag-{other.pk}"') :]
+    assert "PGIC" not in other_card[: other_card.index("</article>")]
+
+
+def test_the_timeline_names_triggers_in_words(cast):
+    EntryFactory(patient=cast.patient_a, triggers=["coughing_or_straining"])
+    html = logged_in(cast.clinician_on).get(reverse("clinic:patient", args=[cast.patient_a.pk]))
+    assert "Coughing or straining" in html.content.decode()

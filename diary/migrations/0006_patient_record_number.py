@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_account_closure_and_retention'),
-        ('diary', '0004_last_sync_batch'),
+        ('diary', '0005_day_logs_impressions_triggers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
