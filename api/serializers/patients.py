@@ -40,6 +40,12 @@ class PatientEnrollSerializer(serializers.Serializer):
     )
 
 
+class PatientRecordNumberSerializer(serializers.Serializer):
+    """What a coordinator may change on a patient: the clinic's record number ("" clears it)."""
+
+    record_number = serializers.CharField(max_length=40, allow_blank=True, trim_whitespace=True)
+
+
 class EnrolledPatientSerializer(PatientSerializer):
     """The enrolment answer: the patient plus the code, shown this once."""
 

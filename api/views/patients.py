@@ -15,6 +15,7 @@ from api.serializers.patients import (
     EnrolledPatientSerializer,
     EnrollmentCodeSerializer,
     PatientEnrollSerializer,
+    PatientRecordNumberSerializer,
     PatientSerializer,
 )
 from api.serializers.records import (
@@ -26,7 +27,11 @@ from api.serializers.records import (
 from api.views.auditing import AuditedReads
 from api.views.records import create_record
 from diary.models import DayLog, Impression, Patient, SymptomEntry, Treatment
-from diary.services.patients import enrollment_code_issue, patient_enroll
+from diary.services.patients import (
+    enrollment_code_issue,
+    patient_enroll,
+    patient_record_number_set,
+)
 
 
 def visible_patients(user):
@@ -64,6 +69,19 @@ class PatientViewSet(
         patient.enrollment_code = issued.code
         patient.enrollment_code_expires_at = issued.expires_at
         return Response(EnrolledPatientSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PatientRecordNumberSerializer, responses={200: PatientSerializer})
+    def partial_update(self, request, pk=None):
+        """A coordinator sets the clinic's record number (PATCH only: nothing else changes)."""
+        patient = self.get_object()
+        serializer = PatientRecordNumberSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient_record_number_set(
+            patient=patient,
+            record_number=serializer.validated_data["record_number"],
+            by=request.user,
+        )
+        return Response(PatientSerializer(patient).data)
 
     @extend_schema(request=None, responses={201: EnrollmentCodeSerializer})
     @action(detail=True, methods=["post"], url_path="enrollment-code")

@@ -69,6 +69,24 @@ def patient_enroll(
     return patient, enrollment_code_issue(patient=patient, issued_by=coordinator)
 
 
+@transaction.atomic
+def patient_record_number_set(*, patient: Patient, record_number: str, by: User) -> Patient:
+    """A coordinator sets or clears the clinic's record number of a patient of theirs."""
+    previous = patient.record_number
+    patient.record_number = record_number.strip()
+    patient.full_clean(exclude=["user"])  # the number's uniqueness within the clinic
+    patient.save(update_fields=["record_number"])
+    audit_record(
+        action=Action.UPDATE,
+        record_type="patient",
+        record_id=patient.pk,
+        patient_id=patient.pk,
+        actor=by,
+        detail={"fields": ["record_number"], "had_number": bool(previous)},
+    )
+    return patient
+
+
 class EnrollmentRefused(Exception):
     """The code is unknown, used or expired (deliberately not saying which)."""
 

@@ -78,6 +78,7 @@ MATRIX = [
     ("patients/",                        "GET",    (401, 403, 403, 200, 200, 200, 200)),
     ("patients/",                        "POST",   (401, 403, 403, 403, 403, 201, 201)),
     ("patients/<pk>/",                   "GET",    (401, 403, 403, 200, 404, 200, 404)),
+    ("patients/<pk>/",                   "PATCH",  (401, 403, 403, 403, 403, 200, 404)),
     ("patients/<pk>/enrollment-code/",   "POST",   (401, 403, 403, 403, 403, 201, 404)),
     ("patients/<pk>/entries/",           "GET",    (401, 403, 403, 200, 404, 200, 404)),
     ("patients/<pk>/patches/",           "GET",    (401, 403, 403, 200, 404, 200, 404)),
@@ -246,6 +247,7 @@ BODIES = {
         "timezone": "Europe/Zurich",
     },
     ("patients/<pk>/patches/", "POST"): new_patch_body,
+    ("patients/<pk>/", "PATCH"): lambda world, role: {"record_number": "MATRIX-1"},
     ("sync/", "POST"): lambda world, role: {
         "entries": [{**new_entry_body(world, role), "id": str(uuid.uuid4())}],
     },
@@ -327,6 +329,12 @@ def enrolled_in_own_clinic(world, role, response):
     assert body["enrollment_code"]
 
 
+def record_number_was_set(world, role, response):
+    assert response.json()["record_number"] == "MATRIX-1"
+    world.cast.patient_a.refresh_from_db()
+    assert world.cast.patient_a.record_number == "MATRIX-1"
+
+
 def code_was_issued(world, role, response):
     assert response.json()["enrollment_code"]
     assert EnrollmentCode.objects.filter(patient=world.not_enrolled).count() == 1
@@ -386,6 +394,7 @@ SUCCESS_CHECKS = {
     ("patients/", "GET"): a_is_listed_only_for_its_readers(lambda w: w.cast.patient_a.pk),
     ("patients/", "POST"): enrolled_in_own_clinic,
     ("patients/<pk>/", "GET"): shows(lambda w: w.cast.patient_a.pk),
+    ("patients/<pk>/", "PATCH"): record_number_was_set,
     ("patients/<pk>/enrollment-code/", "POST"): code_was_issued,
     # Only A's readers get a 200 here, so A's record must always be listed.
     ("patients/<pk>/entries/", "GET"): a_is_listed_only_for_its_readers(lambda w: w.entry.uuid),

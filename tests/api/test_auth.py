@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +243,33 @@ def test_enrolment_takes_a_record_number_unique_within_the_clinic_and_search_fin
     assert elsewhere.status_code == 201
     found = api(cast.coordinator).get("/api/v1/patients/", {"search": "mrn-7"}).json()
     assert [p["id"] for p in found["results"]] == [first.json()["id"]]
+
+
+def test_a_coordinator_sets_changes_and_clears_a_record_number(cast, api):
+    from audit.models import AuditEvent
+
+    PatientFactory(clinic=cast.clinic, record_number="TAKEN-1")
+    url = f"/api/v1/patients/{cast.patient_a.pk}/"
+    coordinator = api(cast.coordinator)
+
+    assert (
+        coordinator.patch(url, {"record_number": " A-1 "}, format="json").json()["record_number"]
+        == "A-1"
+    )
+    taken = coordinator.patch(url, {"record_number": "TAKEN-1"}, format="json")
+    assert taken.status_code == 400 and taken.json()["error"]["code"] == "invalid"
+    too_long = coordinator.patch(url, {"record_number": "x" * 41}, format="json")
+    assert too_long.status_code == 400 and "record_number" in too_long.json()["error"]["fields"]
+    assert coordinator.patch(url, {"record_number": ""}, format="json").status_code == 200
+    cast.patient_a.refresh_from_db()
+    assert cast.patient_a.record_number == ""
+    # A clinician reads it but may not change it.
+    assert (
+        api(cast.clinician_on).patch(url, {"record_number": "B"}, format="json").status_code == 403
+    )
+    assert (
+        AuditEvent.objects.filter(
+            action="update", record_type="patient", patient_id=cast.patient_a.pk
+        ).count()
+        == 2
+    )
