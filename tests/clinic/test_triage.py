@@ -170,7 +170,7 @@ def test_the_chart_has_a_data_table_of_its_days(cast):
         .content.decode()
     )
     assert "The chart&#x27;s figures as a table" in html or "The chart's figures" in html
-    assert '<th scope="row">March 10, 2026</th><td>6</td><td>—</td>' in html
+    assert '<th scope="row">March 10, 2026</th><td>6</td><td>—</td><td>—</td>' in html
 
 
 # --- the worklist ----------------------------------------------------------------------
