@@ -41,9 +41,9 @@ class ResolveForm(forms.Form):
 def zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """The canonical zones grouped by area ("Europe", "America", ...) for a <select>."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    for name in canonical_zones():
+    for name in sorted(canonical_zones()):
         area, _slash, place = name.partition("/")
-        groups.setdefault(area if place else "UTC", []).append(
+        groups.setdefault(area if place else _("Other"), []).append(
             (name, place.replace("_", " ") or name)
         )
     return list(groups.items())

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 import time_machine
@@ -275,11 +275,11 @@ def test_the_time_zone_picker_offers_canonical_names_and_refuses_aliases(cast):
         assert not form.is_valid() and "timezone" in form.errors, alias
 
 
-def test_the_canonical_zone_list_is_sorted_known_and_free_of_aliases():
-    zones = canonical_zones()
-    assert list(zones) == sorted(zones) and len(zones) > 300
-    assert {"UTC", "Europe/Zurich", "America/New_York", "Asia/Kolkata"} <= set(zones)
-    assert not {"US/Eastern", "Asia/Calcutta", "Europe/Kiev", "GMT", "Etc/UTC"} & set(zones)
+def test_the_canonical_zone_list_is_known_and_free_of_aliases():
+    zones = set(canonical_zones())
+    assert len(zones) > 300 and zones <= set(available_timezones())
+    assert {"Europe/Zurich", "America/New_York", "Asia/Kolkata", "Europe/Kyiv"} <= zones
+    assert not {"US/Eastern", "Asia/Calcutta", "Europe/Kiev", "GMT0", "EST5EDT"} & zones
 
 
 @time_machine.travel(NOW, tick=False)
