@@ -1,10 +1,22 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 from accounts.models import Clinic, Role
 from diary.time_zones import validate_timezone
+
+
+def validate_single_line(value: str) -> None:
+    """A name goes into email headers and page titles: no line breaks or other
+    control characters (a `BadHeaderError` once left an alert unsent for good)."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError(
+            _("Use one line of text, without line breaks or control characters."),
+            code="control_characters",
+        )
 
 
 class Condition(models.TextChoices):
@@ -41,7 +53,7 @@ class Patient(models.Model):
         on_delete=models.SET_NULL,
         related_name="patient",
     )
-    display_name = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=200, validators=[validate_single_line])
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     condition = models.CharField(
         max_length=16, choices=Condition.choices, default=Condition.UNKNOWN
