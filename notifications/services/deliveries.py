@@ -146,7 +146,7 @@ def delivery_send(*, delivery_id, now: dt.datetime | None = None) -> SendOutcome
         return SendOutcome(DeliveryStatus.SKIPPED)
     try:
         _transmit(delivery)
-    except Exception as exc:  # noqa: BLE001 - every delivery ends: see _as_transport_error
+    except Exception as exc:  # every delivery ends: see _as_transport_error
         return _record_failure(claimed, _as_transport_error(exc), delivery.attempts, now)
     claimed.update(status=DeliveryStatus.SENT, claim=None, sent_at=timezone.now(), last_error="")
     return SendOutcome(DeliveryStatus.SENT)
@@ -206,7 +206,7 @@ def digest_send(*, recipient_id: int, now: dt.datetime | None = None) -> SendOut
     body = f"Flags raised since your last digest:\n\n{lines}\n\n{NOT_A_DIAGNOSIS}\n"
     try:
         send_email(to=deliveries[0].recipient.email, subject=subject, body=body)
-    except Exception as exc:  # noqa: BLE001 - every delivery ends: see _as_transport_error
+    except Exception as exc:  # every delivery ends: see _as_transport_error
         attempts = max(d.attempts for d in deliveries)
         return _record_failure(claimed, _as_transport_error(exc), attempts, now)
     claimed.update(status=DeliveryStatus.SENT, claim=None, sent_at=timezone.now(), last_error="")
