@@ -202,10 +202,35 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A message a dead worker took comes back after this many seconds (acks_late).
+# A message a dead worker took comes back after this many seconds (acks_late):
+# longer than the longest task (CELERY_TASK_TIME_LIMIT), so a running job is
+# not handed out twice, and short enough that a killed one is back in minutes.
+# No task waits in the broker with a countdown longer than this (retries wait
+# in the database instead: docs/resilience.md).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=360),
+    # A broker that is down answers quickly instead of holding a web request.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A publish that fails is retried once, briefly; then the outbox keeps the job.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Workers keep trying to reach a broker that went away (Redis restarted).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# --- The outbox (docs/resilience.md) ---
+# A pending judgement or a flag nobody was told about is handed out again once
+# it has waited this long, by a job beat runs every OUTBOX_DISPATCH_SECONDS
+# (and once when beat starts).
+OUTBOX_REDISPATCH_AFTER = timedelta(seconds=env.int("OUTBOX_REDISPATCH_SECONDS", default=60))
+# After a failed publish, a process leaves jobs to the outbox for this long.
+BROKER_BACKOFF_SECONDS = env.int("BROKER_BACKOFF_SECONDS", default=10)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -216,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-relapses": {
         "task": "diary.tasks.sweep_relapses",
         "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=3600),
+    },
+    "redispatch-evaluations": {
+        "task": "diary.tasks.redispatch_evaluations",
+        "schedule": env.int("OUTBOX_DISPATCH_SECONDS", default=60),
     },
 }
 

@@ -67,8 +67,10 @@ class Patient(models.Model):
     # Bumped once per transaction that changes this diary, under a row lock,
     # so versions become visible in order: the sync cursor relies on it.
     diary_version = models.BigIntegerField(default=0)
-    # Set when a diary change asks for the treatments to be judged, cleared
-    # when that judgement starts (see diary.services.changes).
+    # The evaluation outbox, one row per patient: set in the transaction of a
+    # diary change that asks for the treatments to be judged, cleared when that
+    # judgement starts, moved on when the re-dispatch hands it out again (see
+    # diary.services.changes and docs/resilience.md).
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
     # The fingerprint of the last sync batch that applied cleanly, forgotten by
     # any other change: the same bytes again (a phone that lost the answer) are
@@ -83,6 +85,14 @@ class Patient(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="patient_condition_valid", condition=models.Q(condition__in=Condition.values)
+            ),
+        ]
+        indexes = [
+            # The minute-ly re-dispatch reads the few pending rows, not every patient.
+            models.Index(
+                fields=["evaluation_requested_at"],
+                condition=models.Q(evaluation_requested_at__isnull=False),
+                name="patient_evaluation_pending",
             ),
         ]
 

@@ -32,3 +32,8 @@ def devices_remove(*, user_id: int, token: str | None = None, every: bool = Fals
     if not every:
         devices = devices.filter(token=token)
     return devices.delete()[0]
+
+
+def account_closed_received(*, user_id: int, **kwargs) -> None:
+    """diary's `account_closed`: no more reminders on that login's phones."""
+    devices_remove(user_id=user_id, every=True)
