@@ -44,6 +44,11 @@ def enqueue(task, *args) -> bool:
     return True
 
 
+def unavailable() -> bool:
+    """Whether this process found the broker down within BROKER_BACKOFF_SECONDS."""
+    return time.monotonic() < _skip_until
+
+
 def reset() -> None:
     """Try the broker again at the next job (tests)."""
     global _skip_until
