@@ -23,6 +23,7 @@ the inbox, also counted from when the failed part was back. Last line:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -41,11 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.harness import REPO_ROOT, GunicornServer, free_port, setup_django  # noqa: E402
+from bench.harness import REPO_ROOT, GunicornServer, free_port, setup_django
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 HOST = "127.0.0.1"
-PASSWORD = "fault-bench-passphrase"
+PASSWORD = "fault-bench-passphrase"  # noqa: S105 - the bench's own throwaway logins
 ALL_FAULTS = ("worker-kill", "redis-stop", "redis-restart", "postgres-restart", "web-kill")
 
 
@@ -53,7 +54,8 @@ ALL_FAULTS = ("worker-kill", "redis-stop", "redis-restart", "postgres-restart", 
 
 
 def as_postgres(*argv: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(["runuser", "-u", "postgres", "--", *argv], check=True, **kwargs)  # noqa: S603
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    return subprocess.run([runuser, "-u", "postgres", "--", *argv], check=True, **kwargs)  # noqa: S603
 
 
 class Postgres:
@@ -78,10 +80,8 @@ class Postgres:
         self.ctl("restart", "-m", "fast")
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # not running
             self.ctl("stop", "-m", "immediate")
-        except subprocess.CalledProcessError:
-            pass
 
     def url(self, db: str) -> str:
         return f"postgres://postgres@{HOST}:{self.port}/{db}"
@@ -236,8 +236,8 @@ def entries(n: int, start: dt.datetime) -> list[dict]:
         {
             "id": str(uuid.uuid4()),
             "recorded_at": (start + dt.timedelta(minutes=i)).isoformat(),
-            "posture": random.choice(["lying", "sitting", "standing"]),  # noqa: S311
-            "headache": random.randint(0, 10),  # noqa: S311
+            "posture": random.choice(["lying", "sitting", "standing"]),
+            "headache": random.randint(0, 10),
         }
         for i in range(n)
     ]
@@ -274,7 +274,7 @@ def relapse_proof(now: dt.datetime) -> dict:
 def writer(phone: Phone, stop: threading.Event) -> None:
     phone.login()
     while not stop.is_set():
-        size = random.choice([1, 1, 5, 20])  # noqa: S311
+        size = random.choice([1, 1, 5, 20])
         phone.sync({"entries": entries(size, dt.datetime.now(dt.UTC) - dt.timedelta(days=2))})
         time.sleep(0.2)
 
@@ -415,7 +415,7 @@ def main() -> None:
         for process in reversed(processes):
             try:
                 process.__exit__() if isinstance(process, GunicornServer) else process.stop()
-            except Exception as exc:  # noqa: BLE001 - keep stopping the others
+            except Exception as exc:
                 print(f"stopping {process}: {exc}", file=sys.stderr)
         redis.stop()
         pg.stop()
@@ -517,16 +517,13 @@ def report(results, counts, team_size, proof_names) -> None:
     while sent.count() < flags.count() * team_size and time.time() < deadline:
         time.sleep(1)
     acked = counts.acked_ids
-    stored = set(
+    stored = {
         str(u) for u in SymptomEntry.objects.filter(uuid__in=acked).values_list("uuid", flat=True)
-    )
+    }
     lost = len(set(acked) - stored)
-    duplicated = (
-        SymptomEntry.objects.values("uuid").annotate(n=Count("id")).filter(n__gt=1).count()
-    )
+    duplicated = SymptomEntry.objects.values("uuid").annotate(n=Count("id")).filter(n__gt=1).count()
     extra_flags = sum(
-        max(0, row["n"] - 1)
-        for row in flags.values("patient", "kind").annotate(n=Count("id"))
+        max(0, row["n"] - 1) for row in flags.values("patient", "kind").annotate(n=Count("id"))
     )
     twice = sent.values("flag", "recipient").annotate(n=Count("id")).filter(n__gt=1).count()
     print(
