@@ -3,8 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from diary.models import Condition
+from diary.models.patients import validate_single_line
 from diary.time_zones import canonical_zones
-from exports.models import ExportFormat
+from exports.models import ExportFormat, validate_export_day
 
 
 class DateInput(forms.DateInput):
@@ -14,8 +15,12 @@ class DateInput(forms.DateInput):
 class DateRangeForm(forms.Form):
     """Patient-local days, inclusive; both optional."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=DateInput, validators=[validate_export_day]
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=DateInput, validators=[validate_export_day]
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -50,11 +55,14 @@ def zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 class EnrolForm(forms.Form):
-    display_name = forms.CharField(label=_("Name shown to the care team"), max_length=200)
+    display_name = forms.CharField(
+        label=_("Name shown to the care team"), max_length=200, validators=[validate_single_line]
+    )
     record_number = forms.CharField(
         label=_("Clinic record number"),
         max_length=40,
         required=False,
+        validators=[validate_single_line],
         help_text=_("Optional: the patient's number in the clinic's own records."),
     )
     # A picker, not free text: only canonical IANA names, never an alias.

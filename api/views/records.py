@@ -30,11 +30,13 @@ from diary.models import DayLog, Impression, SymptomEntry, Treatment
 from diary.services.records import (
     RecordClash,
     RecordDeleted,
+    RecordIdTaken,
     UnknownTreatment,
     record_create,
     record_delete,
     record_update,
 )
+from diary.services.sync import ID_TAKEN_MESSAGE
 
 # The serializer that shows each kind of record (the stored one in a clash, too).
 SERIALIZERS = {
@@ -104,6 +106,8 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
         )
     except (RecordDeleted, RecordClash, UnknownTreatment) as exc:
         return write_refused(exc)
+    except RecordIdTaken:
+        return error_response("id_taken", ID_TAKEN_MESSAGE, status.HTTP_409_CONFLICT)
     return Response(
         type(serializer)(record).data,
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

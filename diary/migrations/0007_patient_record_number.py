@@ -3,12 +3,16 @@
 from django.conf import settings
 from django.db import migrations, models
 
+import diary.models.patients
+
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_account_closure_and_retention'),
+        # After main's 0006 and issue 13's 0005 alike (this also joins the two branches).
         ('diary', '0005_day_logs_impressions_triggers'),
+        ('diary', '0006_evaluation_outbox_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -16,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='patient',
             name='record_number',
-            field=models.CharField(blank=True, default='', max_length=40),
+            field=models.CharField(blank=True, default='', max_length=40, validators=[diary.models.patients.validate_single_line]),
         ),
         migrations.AddConstraint(
             model_name='patient',
