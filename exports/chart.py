@@ -8,6 +8,7 @@ state), so charts can be drawn in a worker without a display.
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -68,7 +69,24 @@ def course_chart_svg(data: ExportData, scores: DayScores, *, width_in: float = 1
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "course-chart"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     markup = buffer.getvalue()
-    return markup[markup.index("<svg") :]  # inline: no XML prolog or DOCTYPE
+    return _presentation_attributes(markup[markup.index("<svg") :])  # no prolog or DOCTYPE
+
+
+STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+STYLE_ELEMENT = re.compile(r"<style[^>]*>.*?</style>\s*", re.S)
+
+
+def _presentation_attributes(markup: str) -> str:
+    """matplotlib styles its SVG with `style` attributes and a `<style>` element, which
+    the pages' Content-Security-Policy (style-src 'self') blocks: the same properties as
+    SVG presentation attributes (fill="...", font-size="...") are not styles and draw
+    the same. The `<style>` element's two defaults are in the clinic's stylesheet."""
+
+    def attributes(match: re.Match) -> str:
+        pairs = (part.split(":", 1) for part in match.group(1).split(";") if ":" in part)
+        return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    return STYLE_ELEMENT.sub("", STYLE_ATTRIBUTE.sub(attributes, markup))
 
 
 def _course_figure(data: ExportData, scores: DayScores, *, width_in: float, dpi: int) -> Figure:

@@ -55,3 +55,13 @@ def test_a_one_day_diary_gets_a_day_wide_axis_not_a_degenerate_one(recwarn):
     data = _data(days=1)
     course_chart_svg(data, day_scores(data))
     assert not [w for w in recwarn if "singular" in str(w.message)]
+
+
+def test_svg_has_no_inline_styles_for_the_pages_content_security_policy():
+    from xml.etree import ElementTree
+
+    svg = course_chart_svg(_data(), day_scores(_data()))
+
+    assert " style=" not in svg and "<style" not in svg
+    assert 'fill="#c0392b"' in svg or 'stroke="#c0392b"' in svg  # the upright line's colour
+    ElementTree.fromstring(svg)  # noqa: S314 - our own markup; well-formed, no attribute twice
