@@ -2,7 +2,11 @@ import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from diary.time_zones import available_zones, canonical_zone_of, canonical_zones
 
 # ISO 8601 allows any offset; real zones stay within ±14 h, the database within ±18 h.
 MAX_UTC_OFFSET = dt.timedelta(hours=18)
@@ -52,3 +56,35 @@ class NotInFutureMixin:
         if value > timezone.now() + settings.ENTRY_FUTURE_TOLERANCE:
             raise serializers.ValidationError("This time is in the future.")
         return value
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 64,
+        "example": "Europe/Zurich",
+        "description": "A canonical IANA time zone name (Area/Location). Aliases such as "
+        "`US/Eastern` or `UTC` and pseudo-zones such as `Factory` are refused with the "
+        "field code `time_zone_alias` or `invalid_time_zone`.",
+    }
+)
+class TimeZoneField(serializers.CharField):
+    """A canonical IANA zone: a string, never an enum (a client cannot hold ~600
+    names, aliases included, as one), checked against the pinned tzdata."""
+
+    default_error_messages = {
+        "invalid_time_zone": _("'{name}' is not an IANA time zone such as 'Europe/Zurich'."),
+        "time_zone_alias": _("'{name}' is an old name: use '{canonical}'."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        name = super().to_internal_value(data)
+        if name in canonical_zones() and name in available_zones():
+            return name
+        if canonical := canonical_zone_of(name):
+            self.fail("time_zone_alias", name=name, canonical=canonical)
+        self.fail("invalid_time_zone", name=name)

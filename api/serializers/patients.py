@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
 from diary.models import Condition, Patient
-from diary.time_zones import available_zones
+
+from .fields import TimeZoneField
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -29,7 +30,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
 class PatientEnrollSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=200)
-    timezone = serializers.ChoiceField(choices=sorted(available_zones()))
+    timezone = TimeZoneField()
     condition = serializers.ChoiceField(choices=Condition.choices, default=Condition.UNKNOWN)
     clinicians = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=50
