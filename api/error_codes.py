@@ -27,9 +27,11 @@ class ErrorCode(models.TextChoices):
     LOCKED_OUT = "locked_out", "Too many failed logins: wait, then try again."
     ENROLLMENT_REFUSED = "enrollment_refused", "The code is wrong, used or expired: ask the clinic."
     ALREADY_ENROLLED = "already_enrolled", "This patient already has a login."
+    NO_ACTIVE_ACCOUNT = "no_active_account", "Wrong username or password: ask the user again."
     # Diary, sync, flags, exports.
     INVALID_CURSOR = "invalid_cursor", "Pull again without a cursor."
     FLAG_RESOLVED = "flag_resolved", "The flag is already resolved."
     NOT_READY = "not_ready", "The export is still being built: poll its status."
     EXPIRED = "expired", "The export expired: request a new one."
     AUDIT_UNAVAILABLE = "audit_unavailable", "Retry later: the read could not be recorded."
+    DELETED = "deleted", "The record was deleted: drop the local copy, never resend it."

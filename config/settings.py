@@ -76,7 +76,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # the landing page at /
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -128,7 +128,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.DiaryPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.DiaryAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -154,14 +154,20 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSF leak symptom diary API",
     "DESCRIPTION": (
-        "The contract the phone app and clinic pages are built against (v1). "
-        "Errors always have the shape "
-        '`{"error": {"code", "message", "fields"}}`. Flags are prompts for a '
-        "clinician to review, not diagnoses."
+        "The contract the phone app and clinic pages are built against (v1; see "
+        "`docs/api.md`, `docs/mobile-quickstart.md` and `docs/errors.md` in the repository). "
+        "Bodies are JSON; times are ISO 8601 with an offset and answered in UTC. Every error "
+        'has the shape `{"error": {"code", "message", "fields"}}`: act on `code` (an enum, '
+        "listed with each operation's statuses), show `message`. Diary records carry an id "
+        "the phone chooses, so every create and every sync batch is safe to retry as is. "
+        "Flags are prompts for a clinician to review, not diagnoses."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations are tagged (and generated client modules named) by resource,
+    # the first path segment after the prefix: entries, sync, auth, me...
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Served from our own static files: the docs page works without a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -204,8 +210,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A message a dead worker took comes back after this many seconds (acks_late).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
+if CELERY_KEY_PREFIX := env("CELERY_KEY_PREFIX", default=""):
+    # Every broker key under this prefix: two deployments (or two checkouts'
+    # test runs) can share one Redis database.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = CELERY_KEY_PREFIX
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

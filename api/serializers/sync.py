@@ -10,11 +10,10 @@ class DeletionSerializer(serializers.Serializer):
     id = serializers.UUIDField()
 
 
-@extend_schema_field({"type": "array", "items": {"type": "object"}})
 class SyncSectionField(serializers.ListField):
     """A list of items, any JSON each: every item is judged on its own later,
     so one that is not an object is reported in its result, not by refusing
-    the whole batch."""
+    the whole batch. The schema still types the items (see below)."""
 
     def run_child_validation(self, data):
         # The body came through the JSON parser (the only one configured), so
@@ -22,13 +21,29 @@ class SyncSectionField(serializers.ListField):
         return list(data)
 
 
-class SyncBatchSerializer(serializers.Serializer):
-    """The batch's outer shape only: each item is validated on its own so one
-    bad item is reported without rejecting the rest."""
+@extend_schema_field(EntrySerializer(many=True))
+class EntrySection(SyncSectionField):
+    pass
 
-    entries = SyncSectionField(required=False, default=list)
-    patches = SyncSectionField(required=False, default=list)
-    deleted = SyncSectionField(required=False, default=list)
+
+@extend_schema_field(TreatmentSerializer(many=True))
+class PatchSection(SyncSectionField):
+    pass
+
+
+@extend_schema_field(DeletionSerializer(many=True))
+class DeletionSection(SyncSectionField):
+    pass
+
+
+class SyncBatchSerializer(serializers.Serializer):
+    """An offline batch: at most 500 items in all. Each item is judged on its
+    own, so one bad item is reported in its result without rejecting the rest.
+    Send every item with its `id`, so a resent batch is answered `unchanged`."""
+
+    entries = EntrySection(required=False, default=list)
+    patches = PatchSection(required=False, default=list)
+    deleted = DeletionSection(required=False, default=list)
 
     def validate(self, attrs):
         total = sum(len(attrs[k]) for k in ("entries", "patches", "deleted"))
@@ -39,12 +54,25 @@ class SyncBatchSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_field({"$ref": "#/components/schemas/ErrorDetail"})  # api/schema_hooks.py
+class ItemErrorField(serializers.DictField):
+    pass
+
+
 class SyncItemResultSerializer(serializers.Serializer):
-    id = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(
-        choices=["created", "unchanged", "updated", "deleted", "error"]
+    """The outcome of one item, at the item's position in its section."""
+
+    id = serializers.CharField(
+        allow_null=True, help_text="The item's id (null when an invalid item had none)."
     )
-    error = serializers.DictField(required=False)
+    status = serializers.ChoiceField(
+        choices=["created", "unchanged", "updated", "deleted", "error"],
+        help_text="`error`: this item was not saved (see `error`); the others were.",
+    )
+    error = ItemErrorField(
+        required=False,
+        help_text="Only with status `error`: the same shape as an error response's `error`.",
+    )
 
 
 class SyncResultSerializer(serializers.Serializer):
@@ -54,7 +82,7 @@ class SyncResultSerializer(serializers.Serializer):
 
 
 class SyncTombstoneSerializer(serializers.Serializer):
-    type = serializers.CharField()
+    type = serializers.ChoiceField(choices=["entry", "patch"])
     id = serializers.UUIDField()
     deleted_at = serializers.DateTimeField()
 

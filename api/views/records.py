@@ -133,13 +133,39 @@ class DiaryRecordViewSet(
         return Response(self.history_serializer_class(body).data)
 
 
-def _create_answers(serializer):
-    # 200: a retried create (an id already stored) answers with the stored record.
-    return extend_schema_view(create=extend_schema(responses={201: serializer, 200: serializer}))
+def _documented(serializer, noun: str, who_changes: str):
+    """The words a client developer needs on each operation of a diary record."""
+    return extend_schema_view(
+        list=extend_schema(
+            description=f"The {noun}s this login may read, newest first, paginated "
+            "(`next`/`previous`/`results`). A patient sees their own diary; a clinician their "
+            "care team's; a coordinator their clinic's. Filter with `from`/`to`."
+        ),
+        create=extend_schema(
+            # 200: a retried create (an id already stored) answers with the stored record.
+            responses={201: serializer, 200: serializer},
+            description=f"Record a {noun} of the patient logged in. Send the `id` the phone "
+            "chose (a UUID): resending the same create (after a lost reply, a timeout) "
+            "answers 200 with the stored record and never duplicates it, so a create is "
+            "safe to retry as is. 201 when it was created now. An id that was deleted "
+            "answers 409 `deleted`: drop the local copy.",
+        ),
+        retrieve=extend_schema(description=f"One {noun}, by the id the phone chose."),
+        partial_update=extend_schema(
+            description=f"Change some fields of a {noun} ({who_changes}); the `id` never "
+            "changes. Sending the same change again is harmless. A record deleted meanwhile "
+            "answers 404 or 409 `deleted`."
+        ),
+        destroy=extend_schema(
+            description=f"Delete a {noun} ({who_changes}). It leaves a tombstone that "
+            "`GET /sync/` hands to the patient's other devices; the id is never used again. "
+            "A second delete answers 404, which a phone retrying may treat as done."
+        ),
+    )
 
 
 @extend_schema(tags=["entries"])
-@_create_answers(EntrySerializer)
+@_documented(EntrySerializer, "symptom entry", "the patient")
 class EntryViewSet(AuditedReads, DiaryRecordViewSet):
     model = SymptomEntry
     serializer_class = EntrySerializer
@@ -154,7 +180,7 @@ class EntryViewSet(AuditedReads, DiaryRecordViewSet):
 
 
 @extend_schema(tags=["patches"])
-@_create_answers(TreatmentSerializer)
+@_documented(TreatmentSerializer, "treatment", "the patient or a clinician of the care team")
 class TreatmentViewSet(AuditedReads, DiaryRecordViewSet):
     model = Treatment
     serializer_class = TreatmentSerializer

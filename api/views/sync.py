@@ -63,6 +63,13 @@ def _client_id(raw):
     return raw.get("id") if isinstance(raw, dict) else None
 
 
+def _echoed_id(raw) -> str | None:
+    """The id to name in an invalid item's result: the schema promises a string
+    or null, whatever JSON the phone put there."""
+    item_id = _client_id(raw)
+    return item_id if isinstance(item_id, str) else None
+
+
 def _validate_items(patient, record_type, raw_items, results) -> tuple[list[SyncItem], frozenset]:
     """Validate each item alone; record failures in `results`, return the good
     ones and the ids the diary did not hold (see sync_apply).
@@ -91,7 +98,7 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
             try:
                 values = dict(serializer.run_validation(raw))
             except ValidationError as exc:
-                results[index] = _invalid(_client_id(raw), exc.detail)
+                results[index] = _invalid(_echoed_id(raw), exc.detail)
                 continue
         item_uuid = values.pop("uuid", None) or uuid.uuid4()
         if item_uuid in seen:
@@ -135,7 +142,7 @@ def _validate_deletions(raw_items, results) -> list[SyncDeletion]:
         try:
             data = serializer.run_validation(raw)
         except ValidationError as exc:
-            results[index] = _invalid(_client_id(raw), exc.detail)
+            results[index] = _invalid(_echoed_id(raw), exc.detail)
             continue
         deletions.append(SyncDeletion(index=index, record_type=data["type"], uuid=data["id"]))
     return deletions
