@@ -1,0 +1,225 @@
+"""The served schema as the phone team's contract: typed, tagged, every error
+listed, nothing a generator trips on. (The generated client itself drives the
+API in test_generated_client.py.)"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from rest_framework.exceptions import ValidationError
+
+from api.error_codes import ErrorCode
+from api.serializers.fields import TimeZoneField
+
+REPO = Path(__file__).resolve().parents[2]
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(document))
+
+
+def ref(node) -> str:
+    """The component a property points at, described (allOf) or not."""
+    return node["$ref"] if "$ref" in node else node["allOf"][0]["$ref"]
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+# --- Time zones ------------------------------------------------------------------------
+
+
+def test_time_zones_are_strings_not_an_enum(schema):
+    components = schema["components"]["schemas"]
+    assert not [name for name in components if "timezone" in name.lower()]
+    zone = components["PatientEnrollRequest"]["properties"]["timezone"]
+    assert zone["type"] == "string" and "enum" not in zone
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("US/Eastern", "time_zone_alias"),
+        ("UTC", "time_zone_alias"),
+        ("Asia/Calcutta", "time_zone_alias"),
+        ("Factory", "invalid_time_zone"),
+        ("EST5EDT", "invalid_time_zone"),
+        ("localtime", "invalid_time_zone"),
+        ("Mars/Olympus", "invalid_time_zone"),
+    ],
+)
+def test_aliases_and_pseudo_zones_are_refused_with_a_code(name, code):
+    with pytest.raises(ValidationError) as refused:
+        TimeZoneField().run_validation(name)
+    assert refused.value.get_codes() == [code]
+
+
+@pytest.mark.parametrize("name", ["Europe/Zurich", "America/New_York", "Asia/Kolkata", "Etc/UTC"])
+def test_canonical_zones_are_accepted(name):
+    assert TimeZoneField().run_validation(name) == name
+
+
+@pytest.mark.django_db
+def test_enrolment_names_the_canonical_zone_of_an_alias(cast, api):
+    body = {"display_name": "Carla", "timezone": "US/Eastern"}
+    refused = api(cast.coordinator).post("/api/v1/patients/", body, format="json")
+    assert refused.status_code == 400
+    assert "America/New_York" in refused.json()["error"]["fields"]["timezone"][0]
+    body["timezone"] = "America/New_York"
+    assert api(cast.coordinator).post("/api/v1/patients/", body, format="json").status_code == 201
+
+
+# --- Operations: tags, descriptions, errors -----------------------------------------------
+
+
+def test_operations_are_tagged_and_named_by_resource(schema):
+    for path, method, operation in operations(schema):
+        resource = path.removeprefix("/api/v1/").split("/")[0]
+        assert operation["tags"] == [resource], (method, path)
+        assert not operation["operationId"].startswith("v1"), operation["operationId"]
+
+
+def test_every_operation_is_described(schema):
+    for path, method, operation in operations(schema):
+        assert len(operation.get("description", "")) > 20, (method, path)
+
+
+def test_every_operation_lists_its_error_statuses_with_the_error_schema(schema):
+    error = {"$ref": "#/components/schemas/ErrorResponse"}
+    for path, method, operation in operations(schema):
+        responses = operation["responses"]
+        errors = {int(s) for s in responses if s != "default" and int(s) >= 400}
+        assert 429 in errors, (method, path)
+        if operation.get("security") and {} not in operation["security"]:
+            assert {401, 403} <= errors, (method, path)
+        if "{id}" in path:
+            assert 404 in errors, (method, path)
+        if "requestBody" in operation:
+            assert {400, 413, 415} <= errors, (method, path)
+        for status in [*map(str, errors), "default"]:
+            assert responses[status]["content"]["application/json"]["schema"] == error
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "status", "code"),
+    [
+        ("auth_enroll_create", "400", "enrollment_refused"),
+        ("auth_token_create", "429", "locked_out"),
+        ("sync_retrieve", "400", "invalid_cursor"),
+        ("entries_create", "409", "deleted"),
+        ("exports_download_retrieve", "409", "not_ready"),
+        ("exports_download_retrieve", "410", "expired"),
+        ("flags_resolve_create", "409", "flag_resolved"),
+        ("patients_enrollment_code_create", "409", "already_enrolled"),
+    ],
+)
+def test_operations_name_the_codes_a_client_acts_on(schema, operation_id, status, code):
+    (operation,) = [o for _, _, o in operations(schema) if o["operationId"] == operation_id]
+    assert f"`{code}`: {ErrorCode(code).label}" in operation["responses"][status]["description"]
+
+
+def test_error_codes_are_the_registry_as_an_enum(schema):
+    components = schema["components"]["schemas"]
+    assert components["ErrorCodeEnum"]["enum"] == [code.value for code in ErrorCode]
+    detail = components["ErrorDetail"]
+    assert detail["properties"]["code"] == {"$ref": "#/components/schemas/ErrorCodeEnum"}
+    assert set(detail["required"]) == {"code", "message", "fields"}
+
+
+# Where a code is raised: error_response("code", ...), ItemError("code", ...),
+# default_code = "code", and simplejwt's codes as api/errors.py renames them.
+RAISED = re.compile(r'(?:error_response\(|ItemError\(|default_code = |error_body\()\s*"([a-z_]+)"')
+
+
+def test_every_code_the_code_base_answers_is_in_the_registry():
+    from api.errors import LIBRARY_CODES
+
+    raised = set(LIBRARY_CODES.values())
+    for app in ("api", "diary", "accounts", "audit", "exports", "notifications"):
+        for source in (REPO / app).rglob("*.py"):
+            raised |= set(RAISED.findall(source.read_text()))
+    assert raised >= {"invalid_cursor", "deleted", "enrollment_refused", "not_ready"}
+    assert raised - set(ErrorCode.values) == set()
+
+
+# --- Bodies typed, what is always there required -------------------------------------------
+
+
+def test_sync_sections_and_results_are_typed(schema):
+    components = schema["components"]["schemas"]
+    batch = components["SyncBatchRequest"]["properties"]
+    assert batch["entries"]["items"] == {"$ref": "#/components/schemas/EntryRequest"}
+    assert batch["patches"]["items"] == {"$ref": "#/components/schemas/TreatmentRequest"}
+    assert batch["deleted"]["items"] == {"$ref": "#/components/schemas/DeletionRequest"}
+    result = components["SyncItemResult"]
+    assert ref(result["properties"]["error"]) == "#/components/schemas/ErrorDetail"
+    assert set(result["required"]) == {"id", "status"}
+    pull = components["SyncChanges"]
+    assert pull["properties"]["entries"]["items"] == {"$ref": "#/components/schemas/Entry"}
+    assert set(pull["required"]) == {"entries", "patches", "deleted", "cursor", "has_more"}
+
+
+@pytest.mark.parametrize("component", ["Entry", "Treatment", "Patient", "Flag"])
+def test_what_a_response_always_holds_is_required(schema, component):
+    body = schema["components"]["schemas"][component]
+    assert set(body["required"]) == set(body["properties"])
+    assert "id" in body["required"]
+
+
+def test_every_object_names_its_fields(schema):
+    """Only an error's field maps are free-form (field names → messages);
+    every other object names its fields."""
+    open_objects = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" not in node and "$ref" not in node:
+                open_objects.append(where)
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}/{index}")
+
+    walk(schema["components"]["schemas"], "")
+    allowed = ("/ErrorDetail/",)
+    assert [w for w in open_objects if not w.startswith(allowed)] == []
+
+
+@pytest.mark.django_db
+def test_an_invalid_sync_item_names_its_id_only_if_it_is_a_string(cast, api):
+    body = {"deleted": [{"type": "entry", "id": {}}, {"type": "entry", "id": "x"}]}
+    results = api(cast.patient_a.user).post("/api/v1/sync/", body, format="json").json()
+    assert [(r["id"], r["status"]) for r in results["deleted"]] == [(None, "error"), ("x", "error")]
+
+
+# --- The repository's own documentation ----------------------------------------------------
+
+
+def test_the_error_table_in_docs_is_the_registry():
+    from api.error_table import error_table
+
+    table = (REPO / "docs" / "errors.md").read_text()
+    assert table == error_table(), "run: python manage.py error_table > docs/errors.md"
+    for code in ErrorCode:
+        assert f"| `{code.value}` |" in table
+
+
+def test_the_docs_stand_alone():
+    """A clone carries its contract: no link leaves the repository's docs."""
+    for page in [REPO / "README.md", *(REPO / "docs").glob("*.md")]:
+        text = page.read_text()
+        assert "../shared" not in text and "DOMAIN.md" not in text, page.name
+        for target in re.findall(r"\]\(([^)#]+)\)", text):
+            if not target.startswith(("http://", "https://")):
+                assert (page.parent / target).exists(), (page.name, target)
