@@ -4,6 +4,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.time_zones import validate_timezone
+
 # ISO 8601 allows any offset; real zones stay within ±14 h, the database within ±18 h.
 MAX_UTC_OFFSET = dt.timedelta(hours=18)
 
@@ -52,3 +54,12 @@ class NotInFutureMixin:
         if value > timezone.now() + settings.ENTRY_FUTURE_TOLERANCE:
             raise serializers.ValidationError("This time is in the future.")
         return value
+
+
+class TimeZoneField(serializers.CharField):
+    """A canonical IANA zone name, as a string (never an enum of ~600 names)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+        self.validators.append(validate_timezone)
