@@ -35,3 +35,6 @@ class ErrorCode(models.TextChoices):
     EXPIRED = "expired", "The export expired: request a new one."
     AUDIT_UNAVAILABLE = "audit_unavailable", "Retry later: the read could not be recorded."
     DELETED = "deleted", "The record was deleted: drop the local copy, never resend it."
+    TOKEN_REUSED = "token_reused", "The login was ended (a refresh token used twice): log in again."
+    RESET_REFUSED = "reset_refused", "The reset code is wrong, used or expired: ask the clinic."
+    NOT_ENROLLED = "not_enrolled", "The patient has no login yet: hand out an enrolment code."

@@ -29,14 +29,22 @@ def error_components() -> dict:
         },
         "ErrorDetail": {
             "type": "object",
-            "required": ["code", "message", "fields"],
+            "required": ["code", "message", "fields", "field_codes"],
             "properties": {
                 "code": {"$ref": "#/components/schemas/ErrorCodeEnum"},
                 "message": {"type": "string", "description": "For people; act on `code`."},
                 "fields": FIELD_MESSAGES,
                 "field_codes": {
                     **FIELD_MESSAGES,
-                    "description": "Field name → machine codes (`required`, `max_value`, ...).",
+                    "description": "The same tree as `fields`, a machine code in place of "
+                    "each message (`required`, `max_value`, `invalid_choice`, `future_time`, "
+                    "`timezone_alias`, ...), so a phone can word the problem itself.",
+                },
+                "current": {
+                    "type": "object",
+                    "additionalProperties": {},
+                    "description": "Only on a conflict (`precondition_failed`, a sync item's "
+                    "`conflict`): the record as it is stored now.",
                 },
             },
         },
@@ -62,7 +70,9 @@ GENERIC = {
 # What only some operations answer (by operationId), beyond the generic ones.
 SPECIFIC = {
     "auth_token_create": {401: [ErrorCode.NO_ACTIVE_ACCOUNT], 429: [ErrorCode.LOCKED_OUT]},
-    "auth_token_refresh_create": {401: [ErrorCode.TOKEN_NOT_VALID]},
+    "auth_token_refresh_create": {401: [ErrorCode.TOKEN_NOT_VALID, ErrorCode.TOKEN_REUSED]},
+    "auth_reset_create": {400: [ErrorCode.RESET_REFUSED]},
+    "patients_reset_code_create": {409: [ErrorCode.NOT_ENROLLED]},
     "auth_logout_create": {400: [ErrorCode.TOKEN_NOT_VALID]},
     "auth_enroll_create": {400: [ErrorCode.ENROLLMENT_REFUSED]},
     "sync_retrieve": {400: [ErrorCode.INVALID_CURSOR]},
@@ -82,17 +92,15 @@ SPECIFIC = {
 DESCRIPTIONS = {
     "auth_token_create": "Log in with a username and password: an `access` token (send it as "
     "`Authorization: Bearer <access>`, good for minutes) and a `refresh` token (good for "
-    "days). Wrong credentials answer 401 `no_active_account`; after repeated failures the "
-    "account or address is locked out for a while (429 `locked_out`, even with the right "
-    "password): tell the user to wait.",
-    "auth_token_refresh_create": "Trade the refresh token for a new pair. The old refresh token "
-    "stops working, so store the new pair before using it. 401 `token_not_valid`: the login "
-    "is over, ask the user to log in again.",
+    "days); each login starts a token family. Wrong credentials answer 401 "
+    "`no_active_account`; after repeated failures the account or address is locked out "
+    "for a while (429 `locked_out`, even with the right password): tell the user to wait.",
     "auth_enroll_create": "Claim the one-time enrolment code the clinic handed out (typed, or "
     "read from its QR code) and create the patient's login; answers a token pair at once. "
     "400 `enrollment_refused`: the code is mistyped, used or expired, ask the clinic for a "
     "new one. 400 `invalid` on `username`/`password`: let the user choose again.",
-    "auth_logout_create": "End this login: the refresh token stops working. With "
+    "auth_logout_create": "End this login: its refresh tokens (the whole token family) stop "
+    "working. With "
     "`device_token` or `all_devices`, push reminders to that phone (or all of the user's) "
     "stop too. Safe to retry; 400 `token_not_valid` means it was over already.",
     "me_retrieve": "Who is logged in: `role` (`patient`, `clinician`, `coordinator`), the "

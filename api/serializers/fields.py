@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diary.time_zones import available_zones, canonical_zone_of, canonical_zones
+from accounts.time_zones import validate_timezone
 
 # ISO 8601 allows any offset; real zones stay within ±14 h, the database within ±18 h.
 MAX_UTC_OFFSET = dt.timedelta(hours=18)
@@ -33,9 +33,9 @@ class OffsetDateTimeField(serializers.DateTimeField):
     stores it beside UTC), and answers in UTC."""
 
     default_error_messages = {
-        "naive": "Give the time with its UTC offset, e.g. 2026-03-04T07:30:00+01:00.",
-        "offset": "A UTC offset is between -18:00 and +18:00.",
-        "range": "Give a time after 1900.",
+        "naive": _("Give the time with its UTC offset, e.g. 2026-03-04T07:30:00+01:00."),
+        "offset": _("A UTC offset is between -18:00 and +18:00."),
+        "range": _("Give a time after 1900."),
     }
 
     def enforce_timezone(self, value):
@@ -54,7 +54,7 @@ class NotInFutureMixin:
 
     def validate_not_future(self, value):
         if value > timezone.now() + settings.ENTRY_FUTURE_TOLERANCE:
-            raise serializers.ValidationError("This time is in the future.")
+            raise serializers.ValidationError(_("This time is in the future."), code="future_time")
         return value
 
 
@@ -63,28 +63,15 @@ class NotInFutureMixin:
         "type": "string",
         "maxLength": 64,
         "example": "Europe/Zurich",
-        "description": "A canonical IANA time zone name (Area/Location). Aliases such as "
+        "description": "A canonical IANA time zone name (`Europe/Zurich`). Aliases such as "
         "`US/Eastern` or `UTC` and pseudo-zones such as `Factory` are refused with the "
-        "field code `time_zone_alias` or `invalid_time_zone`.",
+        "field code `timezone_alias`, unknown names with `unknown_timezone`.",
     }
 )
 class TimeZoneField(serializers.CharField):
-    """A canonical IANA zone: a string, never an enum (a client cannot hold ~600
-    names, aliases included, as one), checked against the pinned tzdata."""
-
-    default_error_messages = {
-        "invalid_time_zone": _("'{name}' is not an IANA time zone such as 'Europe/Zurich'."),
-        "time_zone_alias": _("'{name}' is an old name: use '{canonical}'."),
-    }
+    """A canonical IANA zone name, as a string (never an enum of ~600 names)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        name = super().to_internal_value(data)
-        if name in canonical_zones() and name in available_zones():
-            return name
-        if canonical := canonical_zone_of(name):
-            self.fail("time_zone_alias", name=name, canonical=canonical)
-        self.fail("invalid_time_zone", name=name)
+        self.validators.append(validate_timezone)

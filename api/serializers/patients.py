@@ -1,8 +1,9 @@
 from rest_framework import serializers
 
+from api.serializers.fields import TimeZoneField
 from diary.models import Condition, Patient
 
-from .fields import TimeZoneField
+LINK_HELP = "What the QR code holds: the patient app's enrolment page with the code filled in."
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -42,12 +43,19 @@ class EnrolledPatientSerializer(PatientSerializer):
 
     enrollment_code = serializers.CharField()
     enrollment_code_expires_at = serializers.DateTimeField()
+    link = serializers.URLField(help_text=LINK_HELP)
 
     class Meta(PatientSerializer.Meta):
-        fields = [*PatientSerializer.Meta.fields, "enrollment_code", "enrollment_code_expires_at"]
+        fields = [
+            *PatientSerializer.Meta.fields,
+            "enrollment_code",
+            "enrollment_code_expires_at",
+            "link",
+        ]
         read_only_fields = fields
 
 
 class EnrollmentCodeSerializer(serializers.Serializer):
     enrollment_code = serializers.CharField()
     enrollment_code_expires_at = serializers.DateTimeField()
+    link = serializers.URLField(help_text=LINK_HELP)
