@@ -116,6 +116,28 @@ DESCRIPTIONS = {
     "`not_ready`: poll the export's status first; 410 `expired`: request a new export.",
     "notifications_inbox_unread_count_retrieve": "How many flags in the inbox have "
     "something unread, for a badge.",
+    "sync_create": "Upload what the phone logged offline: at most 500 items in all, in "
+    "`entries`, `patches` and `deleted`, each with the id the phone chose. The answer has one "
+    "result per item, in the order sent: `created`, `updated`, `unchanged`, `deleted`, or "
+    "`error` with the reason (the same shape as an error response's `error`). A bad item never "
+    "stops the good ones: keep the items whose result is `error` for the user to fix and "
+    "consider the others stored. Idempotent: after a lost reply or a timeout, resend the same "
+    "batch as it is; what was stored answers `unchanged`, never a duplicate. A whole-batch 400 "
+    "(`invalid`: more than 500 items, a section that is not a list) or a 413 means the batch "
+    "must be split or fixed, not resent.",
+    "sync_retrieve": "Everything in this diary that changed since `cursor` (all of it without "
+    "one): entries, patches, and tombstones in `deleted` (remove those records locally). "
+    "Call again with the returned `cursor` while `has_more` is true, then keep the last "
+    "cursor for next time. Safe to repeat. 400 `invalid_cursor`: pull again without a cursor.",
+    "flags_list": "The flags this login may read (a clinician: their care team's; a "
+    "coordinator: their clinic's), open first, newest first; filter by `status`, `patient`, "
+    "`kind`. A flag asks a clinician to review a patient's course after a treatment; it is "
+    "not a diagnosis. `evidence` holds the numbers and dates that raised it and a `summary`.",
+    "flags_retrieve": "One flag with its evidence; opening it marks it read in the inbox.",
+    "flags_acknowledge_create": "Say the flag was seen. Safe to repeat; a resolved flag "
+    "answers 409 `flag_resolved`.",
+    "flags_resolve_create": "Close the flag with an optional `note`. A flag already resolved "
+    "answers 409 `flag_resolved`.",
 }
 
 TITLES = {

@@ -133,11 +133,11 @@ class DiaryRecordViewSet(
         return Response(self.history_serializer_class(body).data)
 
 
-def _documented(serializer, noun: str, who_changes: str):
+def _documented(serializer, noun: str, nouns: str, who_changes: str):
     """The words a client developer needs on each operation of a diary record."""
     return extend_schema_view(
         list=extend_schema(
-            description=f"The {noun}s this login may read, newest first, paginated "
+            description=f"The {nouns} this login may read, newest first, paginated "
             "(`next`/`previous`/`results`). A patient sees their own diary; a clinician their "
             "care team's; a coordinator their clinic's. Filter with `from`/`to`."
         ),
@@ -165,7 +165,7 @@ def _documented(serializer, noun: str, who_changes: str):
 
 
 @extend_schema(tags=["entries"])
-@_documented(EntrySerializer, "symptom entry", "the patient")
+@_documented(EntrySerializer, "symptom entry", "symptom entries", "the patient")
 class EntryViewSet(AuditedReads, DiaryRecordViewSet):
     model = SymptomEntry
     serializer_class = EntrySerializer
@@ -180,7 +180,9 @@ class EntryViewSet(AuditedReads, DiaryRecordViewSet):
 
 
 @extend_schema(tags=["patches"])
-@_documented(TreatmentSerializer, "treatment", "the patient or a clinician of the care team")
+@_documented(
+    TreatmentSerializer, "treatment", "treatments", "the patient or a clinician of the care team"
+)
 class TreatmentViewSet(AuditedReads, DiaryRecordViewSet):
     model = Treatment
     serializer_class = TreatmentSerializer
