@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -34,7 +35,9 @@ class SyncBatchSerializer(serializers.Serializer):
         total = sum(len(attrs[k]) for k in ("entries", "patches", "deleted"))
         if total > settings.SYNC_MAX_ITEMS:
             raise serializers.ValidationError(
-                f"At most {settings.SYNC_MAX_ITEMS} items per sync; this batch has {total}."
+                _("At most %(most)d items per sync; this batch has %(total)d.")
+                % {"most": settings.SYNC_MAX_ITEMS, "total": total},
+                code="too_many_items",
             )
         return attrs
 

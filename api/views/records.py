@@ -1,6 +1,7 @@
 """Symptom entries and treatments: the patient writes, the care team reads."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -21,7 +22,7 @@ from diary.services.records import RecordDeleted, record_create, record_delete, 
 def deleted_response():
     return error_response(
         "deleted",
-        "A record with this id was deleted; it is not created again.",
+        _("A record with this id was deleted; it is not created again."),
         status.HTTP_409_CONFLICT,
     )
 

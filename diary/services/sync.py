@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import Action, RecordRevision
 from audit.services import audit_record_many, revisions_keep
@@ -173,7 +174,7 @@ def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, l
             to_create.append((item, values))
         elif record.is_deleted:
             # Never resurrect: the patient deleted it after this change was queued.
-            statuses[item.index] = ItemError("deleted", "This record was deleted; not applied.")
+            statuses[item.index] = ItemError("deleted", _("This record was deleted; not applied."))
         elif has_changes(record, values):
             to_update.append((item, record, values))
         else:
@@ -340,7 +341,7 @@ def _apply_deletions(deletions: list[SyncDeletion], found, version, recorded_by=
         model = RECORD_TYPES[deletion.record_type]
         record = found[model].get(deletion.uuid)
         if record is None:
-            statuses[deletion.index] = ItemError("not_found", "No such record in this diary.")
+            statuses[deletion.index] = ItemError("not_found", _("No such record in this diary."))
         elif record.is_deleted:
             statuses[deletion.index] = UNCHANGED
         else:
@@ -396,7 +397,9 @@ class SyncPosition:
             if data["v"] != 1 or len(entries) != 2 or len(patches) != 2:
                 raise ValueError
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-            raise InvalidCursor("This sync cursor is not valid; sync again without one.") from exc
+            raise InvalidCursor(
+                _("This sync cursor is not valid; sync again without one.")
+            ) from exc
         return cls(entries=entries, patches=patches)
 
 
