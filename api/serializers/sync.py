@@ -9,6 +9,9 @@ from .records import EntrySerializer, TreatmentSerializer
 class DeletionSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["entry", "patch"])
     id = serializers.UUIDField()
+    base_version = serializers.IntegerField(
+        min_value=0, required=False, help_text="Delete only if the record is still this version."
+    )
 
 
 @extend_schema_field({"type": "array", "items": {"type": "object"}})
@@ -45,7 +48,7 @@ class SyncBatchSerializer(serializers.Serializer):
 class SyncItemResultSerializer(serializers.Serializer):
     id = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(
-        choices=["created", "unchanged", "updated", "deleted", "error"]
+        choices=["created", "unchanged", "updated", "deleted", "conflict", "error"]
     )
     error = serializers.DictField(required=False)
 
