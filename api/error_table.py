@@ -9,16 +9,22 @@ from api.schema_hooks import error_statuses
 ANYWHERE = {
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.NOT_ACCEPTABLE: 406,
     ErrorCode.SERVER_ERROR: 500,
     ErrorCode.AUDIT_UNAVAILABLE: 503,
 }
+# Codes a sync item's result carries (`POST /sync/`), beside any HTTP answer.
+SYNC_ITEM = {ErrorCode.CONFLICT, ErrorCode.DELETED, ErrorCode.DAY_EXISTS}
 # Codes on (nearly) every operation: naming them all would hide the rest.
 EVERYWHERE = {
     ErrorCode.INVALID,
     ErrorCode.PARSE_ERROR,
     ErrorCode.NOT_AUTHENTICATED,
+    ErrorCode.BAD_AUTHORIZATION_HEADER,
     ErrorCode.AUTHENTICATION_FAILED,
     ErrorCode.TOKEN_NOT_VALID,
+    ErrorCode.USER_NOT_FOUND,
+    ErrorCode.USER_INACTIVE,
     ErrorCode.PERMISSION_DENIED,
     ErrorCode.NOT_FOUND,
     ErrorCode.TOO_LARGE,
@@ -64,10 +70,12 @@ def error_table() -> str:
     for code in ErrorCode:
         found = uses.get(code, {})
         statuses = sorted(found) or [ANYWHERE.get(code)]
-        if code in EVERYWHERE or code in ANYWHERE or not found:
+        if code in EVERYWHERE or code in ANYWHERE:
             where = "any operation"
         else:
             where = ", ".join(sorted(set().union(*found.values())))
-        status = ", ".join(str(s) for s in statuses if s)
+        if code in SYNC_ITEM:
+            where = ", ".join(filter(None, [where, "a sync item's result (`POST /sync/`)"]))
+        status = ", ".join(str(s) for s in statuses if s) or "—"
         rows.append(f"| `{code.value}` | {status} | {where} | {code.label} |")
     return HEADER + "\n".join(rows) + "\n"

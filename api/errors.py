@@ -33,16 +33,6 @@ MESSAGES = {
 }
 
 
-# Codes simplejwt raises, said in the registry's words (api/error_codes.py): a
-# client acts on a few codes, not on each library's own.
-LIBRARY_CODES = {
-    "bad_authorization_header": "not_authenticated",
-    "user_not_found": "authentication_failed",
-    "user_inactive": "authentication_failed",
-    "password_changed": "authentication_failed",
-}
-
-
 def error_body(
     code: str,
     message: str,
@@ -123,7 +113,7 @@ def exception_handler(exc, context):
             code = str(detail.get("code", code))
             detail = detail.get("detail", "")
         message = str(detail) if detail else MESSAGES.get(response.status_code, _("Error."))
-        response.data = error_body(LIBRARY_CODES.get(code, code), message)
+        response.data = error_body(code, message)
     return response
 
 

@@ -21,6 +21,13 @@ from tests.factories import (
 )
 
 
+def pytest_configure(config):
+    """The catalogues are compiled by the build; a bare `pytest` compiles them too."""
+    from config.catalogues import compile_catalogues
+
+    compile_catalogues()
+
+
 def services_required() -> bool:
     """In CI a missing service is a failure, never a skip."""
     return os.environ.get("REQUIRE_SERVICES") == "1"

@@ -35,6 +35,11 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=SYMPTOMS), required=False, max_length=len(SYMPTOMS)
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -51,6 +56,7 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
             "relief_minutes",
             "symptoms",
             "note",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -102,6 +108,11 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -117,6 +128,7 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
             "volume_ml",
             "note",
             "recorded_by",
+            "version",
             "created_at",
             "updated_at",
         ]

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,6 +9,9 @@ from .records import EntrySerializer, TreatmentSerializer
 class DeletionSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["entry", "patch"])
     id = serializers.UUIDField()
+    base_version = serializers.IntegerField(
+        min_value=0, required=False, help_text="Delete only if the record is still this version."
+    )
 
 
 class SyncSectionField(serializers.ListField):
@@ -49,7 +53,9 @@ class SyncBatchSerializer(serializers.Serializer):
         total = sum(len(attrs[k]) for k in ("entries", "patches", "deleted"))
         if total > settings.SYNC_MAX_ITEMS:
             raise serializers.ValidationError(
-                f"At most {settings.SYNC_MAX_ITEMS} items per sync; this batch has {total}."
+                _("At most %(most)d items per sync; this batch has %(total)d.")
+                % {"most": settings.SYNC_MAX_ITEMS, "total": total},
+                code="too_many_items",
             )
         return attrs
 
@@ -66,8 +72,9 @@ class SyncItemResultSerializer(serializers.Serializer):
         allow_null=True, help_text="The item's id (null when an invalid item had none)."
     )
     status = serializers.ChoiceField(
-        choices=["created", "unchanged", "updated", "deleted", "error"],
-        help_text="`error`: this item was not saved (see `error`); the others were.",
+        choices=["created", "unchanged", "updated", "deleted", "conflict", "error"],
+        help_text="`error` and `conflict`: this item was not saved (see `error`; on a "
+        "conflict `error.current` is the stored record); the others were.",
     )
     error = ItemErrorField(
         required=False,

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -98,8 +99,10 @@ class EnrollView(APIView):
         except EnrollmentRefused:
             return error_response(
                 "enrollment_refused",
-                "This code is not valid: it may be mistyped, used or expired. "
-                "Ask your clinic for a new one.",
+                _(
+                    "This code is not valid: it may be mistyped, used or expired. "
+                    "Ask your clinic for a new one."
+                ),
                 status.HTTP_400_BAD_REQUEST,
             )
         return Response(token_pair(login_begin(user=user)), status=status.HTTP_201_CREATED)

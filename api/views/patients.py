@@ -69,7 +69,7 @@ class PatientViewSet(
         patient = self.get_object()
         if patient.user_id is not None:
             return error_response(
-                "already_enrolled", "This patient already has a login.", status.HTTP_409_CONFLICT
+                "already_enrolled", _("This patient already has a login."), status.HTTP_409_CONFLICT
             )
         issued = enrollment_code_issue(patient=patient, issued_by=request.user)
         return Response(

@@ -1,7 +1,8 @@
 """Symptom entries and treatments: the patient writes, the care team reads."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,13 +16,55 @@ from api.views.auditing import AuditedReads
 from api.views.scope import own_patient
 from audit.queries import record_revisions
 from diary.models import SymptomEntry, Treatment
-from diary.services.records import RecordDeleted, record_create, record_delete, record_update
+from diary.services.records import (
+    RecordDeleted,
+    VersionMismatch,
+    record_create,
+    record_delete,
+    record_update,
+)
+
+
+def with_etag(response: Response) -> Response:
+    """The record's `version` as its strong ETag, for a later If-Match."""
+    if isinstance(response.data, dict) and "version" in response.data:
+        response["ETag"] = f'"{response.data["version"]}"'
+    return response
+
+
+def if_match_versions(request) -> frozenset[int] | None:
+    """The versions If-Match allows a write to (None: no header, or `*`)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    versions = set()
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag == "*":
+            return None
+        tag = tag.removeprefix("W/").strip('"')
+        if tag.isdigit():
+            versions.add(int(tag))
+    return frozenset(versions)  # nothing readable: matches no version
+
+
+def precondition_failed(serializer_class, current) -> Response:
+    """412 with the record as stored now (and its ETag), for the phone to merge."""
+    record = serializer_class(current).data
+    response = error_response(
+        "precondition_failed",
+        _("This record was changed elsewhere since your copy; nothing was written."),
+        status.HTTP_412_PRECONDITION_FAILED,
+        current=record,
+    )
+    response["ETag"] = f'"{record["version"]}"'
+    return response
 
 
 def deleted_response():
     return error_response(
         "deleted",
-        "A record with this id was deleted; it is not created again.",
+        _("A record with this id was deleted; it is not created again."),
         status.HTTP_409_CONFLICT,
     )
 
@@ -41,9 +84,11 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
         )
     except RecordDeleted:
         return deleted_response()
-    return Response(
-        type(serializer)(record).data,
-        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    return with_etag(
+        Response(
+            type(serializer)(record).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
     )
 
 
@@ -91,20 +136,41 @@ class DiaryRecordViewSet(
             recorded_by=request.user,
         )
 
+    def retrieve(self, request, *args, **kwargs):
+        return with_etag(super().retrieve(request, *args, **kwargs))
+
     def partial_update(self, request, *args, **kwargs):
+        """Change some fields. With `If-Match: "<version>"` (the ETag of your
+        copy), a record changed elsewhere meanwhile answers 412
+        `precondition_failed` with the current record in `error.current`, and
+        nothing is written: merge, then send again with the new ETag."""
         record = self.get_object()
         serializer = self.get_serializer(record, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         values.pop("uuid", None)  # the id is fixed at creation
         try:
-            record = record_update(record=record, values=values, by=request.user)
+            record = record_update(
+                record=record,
+                values=values,
+                by=request.user,
+                if_version_in=if_match_versions(request),
+            )
         except RecordDeleted:
             return deleted_response()
-        return Response(self.get_serializer(record).data)
+        except VersionMismatch as exc:
+            return precondition_failed(self.get_serializer_class(), exc.current)
+        return with_etag(Response(self.get_serializer(record).data))
 
-    def perform_destroy(self, instance):
-        record_delete(record=instance, by=self.request.user)
+    def destroy(self, request, *args, **kwargs):
+        """Delete (a tombstone for sync). `If-Match` as for a change: 412 if
+        the record changed elsewhere meanwhile."""
+        record = self.get_object()
+        try:
+            record_delete(record=record, by=request.user, if_version_in=if_match_versions(request))
+        except VersionMismatch as exc:
+            return precondition_failed(self.get_serializer_class(), exc.current)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     history_serializer_class = None
 
@@ -133,6 +199,15 @@ class DiaryRecordViewSet(
         return Response(self.history_serializer_class(body).data)
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The ETag of the phone\'s copy (`"<version>"`): write only if it is still current.',
+)
+
+
 def _documented(serializer, noun: str, nouns: str, who_changes: str):
     """The words a client developer needs on each operation of a diary record."""
     return extend_schema_view(
@@ -152,14 +227,21 @@ def _documented(serializer, noun: str, nouns: str, who_changes: str):
         ),
         retrieve=extend_schema(description=f"One {noun}, by the id the phone chose."),
         partial_update=extend_schema(
+            parameters=[IF_MATCH],
             description=f"Change some fields of a {noun} ({who_changes}); the `id` never "
-            "changes. Sending the same change again is harmless. A record deleted meanwhile "
-            "answers 404 or 409 `deleted`."
+            "changes. Answers the record with its `version` and `ETag`. With `If-Match: "
+            '"<version>"` (the ETag of the phone\'s copy), a record changed elsewhere '
+            "meanwhile answers 412 `precondition_failed` with the stored record in "
+            "`error.current` and nothing is written: merge, then send again with the new "
+            "ETag. Without `If-Match` the change goes through (last write wins). A record "
+            "deleted meanwhile answers 404 or 409 `deleted`.",
         ),
         destroy=extend_schema(
+            parameters=[IF_MATCH],
             description=f"Delete a {noun} ({who_changes}). It leaves a tombstone that "
             "`GET /sync/` hands to the patient's other devices; the id is never used again. "
-            "A second delete answers 404, which a phone retrying may treat as done."
+            "`If-Match` as for a change (412 if the record changed elsewhere). A second "
+            "delete answers 404, which a phone retrying may treat as done.",
         ),
     )
 

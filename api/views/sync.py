@@ -20,8 +20,10 @@ from api.serializers.sync import (
     SyncResultSerializer,
 )
 from api.views.scope import own_patient
+from diary.services.records import RECORD_TYPE_NAMES
 from diary.services.sync import (
     InvalidCursor,
+    ItemConflict,
     ItemError,
     SyncDeletion,
     SyncItem,
@@ -40,6 +42,14 @@ FAST_PATHS = {"entry": entry_fast_path}
 
 
 def _item_result(item_id, outcome) -> dict:
+    if isinstance(outcome, ItemConflict):
+        record = outcome.record
+        current = SERIALIZERS[RECORD_TYPE_NAMES[type(record)]](record).data
+        return {
+            "id": item_id,
+            "status": "conflict",
+            "error": error_body(outcome.code, outcome.message, current=current)["error"],
+        }
     if isinstance(outcome, ItemError):
         return {
             "id": item_id,
@@ -59,6 +69,11 @@ def _invalid(item_id, exc: ValidationError) -> dict:
         "status": "error",
         "error": error_body("invalid", message, fields, field_codes_of(fields, codes))["error"],
     }
+
+
+def _bad_base_version() -> ValidationError:
+    message = _("Send the `version` of the record as the phone last saw it (an integer ≥ 0).")
+    return ValidationError({"base_version": [message]}, code="invalid")
 
 
 def _client_id(raw):
@@ -95,6 +110,13 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
     for index, raw in enumerate(raw_items):
         if index in replayed:
             continue
+        base_version = None
+        if type(raw) is dict and "base_version" in raw:  # v1.1: only then a version check
+            raw = dict(raw)
+            base_version = raw.pop("base_version")
+            if type(base_version) is not int or base_version < 0:
+                results[index] = _invalid(_client_id(raw), _bad_base_version())
+                continue
         values = fast_path(raw, recognised.ids.get(index)) if fast_path else None
         if values is None:  # not plainly well-formed: the serializer judges and explains
             try:
@@ -112,7 +134,15 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
             )
             continue
         seen.add(item_uuid)
-        items.append(SyncItem(index=index, uuid=item_uuid, values=values, digest=digests[index]))
+        items.append(
+            SyncItem(
+                index=index,
+                uuid=item_uuid,
+                values=values,
+                digest=digests[index],
+                base_version=base_version,
+            )
+        )
     return items, recognised.absent
 
 
@@ -149,7 +179,14 @@ def _validate_deletions(raw_items, results) -> list[SyncDeletion]:
         except ValidationError as exc:
             results[index] = _invalid(_echoed_id(raw), exc)
             continue
-        deletions.append(SyncDeletion(index=index, record_type=data["type"], uuid=data["id"]))
+        deletions.append(
+            SyncDeletion(
+                index=index,
+                record_type=data["type"],
+                uuid=data["id"],
+                base_version=data.get("base_version"),
+            )
+        )
     return deletions
 
 
@@ -189,8 +226,12 @@ class SyncView(APIView):
     def post(self, request):
         """Apply an offline batch: a result per item, in the order sent.
 
-        Statuses: created, unchanged, updated, deleted, or error (with the
-        reason). Bad items never stop the good ones; a replay changes nothing.
+        Statuses: created, unchanged, updated, deleted, conflict, or error
+        (with the reason). Bad items never stop the good ones; a replay
+        changes nothing. An item (entry, patch or deletion) may carry
+        `base_version`, the record's `version` its change was made to: if the
+        stored record has moved on since, that item is answered `conflict` with
+        the stored record in `error.current`, and nothing of it is written.
         """
         digest = batch_digest(request.body)  # before request.data: the bytes as sent
         patient = own_patient(request.user)

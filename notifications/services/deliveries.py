@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from notifications.models import Channel, Delivery, DeliveryStatus, Reason
 from notifications.services.alerts import flag_still_needs_escalation
@@ -27,7 +29,9 @@ STALE_CLAIM = dt.timedelta(minutes=10)
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
 
-NOT_A_DIAGNOSIS = "Flags ask a clinician to look at a patient's course; they are not a diagnosis."
+NOT_A_DIAGNOSIS = gettext_lazy(
+    "Flags ask a clinician to look at a patient's course; they are not a diagnosis."
+)
 
 
 def retry_delay(attempt: int, *, rng: random.Random | None = None) -> float:
@@ -54,15 +58,20 @@ def _email_line(delivery: Delivery) -> str:
 
 
 def _email_for(delivery: Delivery) -> tuple[str, str]:
+    """Subject and body, in the recipient's language."""
     flag = delivery.flag
-    if delivery.reason == Reason.ESCALATED:
-        hours = settings.ESCALATE_AFTER.total_seconds() / 3600
-        subject = f"Still open: {flag.get_kind_display()} for {flag.patient.display_name}"
-        intro = f"This flag has been open and unacknowledged for over {hours:g} hours."
-    else:
-        subject = f"New flag: {flag.get_kind_display()} for {flag.patient.display_name}"
-        intro = "A new flag is waiting for review."
-    return subject, f"{intro}\n\n{_email_line(delivery)}\n\n{NOT_A_DIAGNOSIS}\n"
+    with translation.override(delivery.recipient.language):
+        names = {"kind": flag.get_kind_display(), "patient": flag.patient.display_name}
+        if delivery.reason == Reason.ESCALATED:
+            hours = settings.ESCALATE_AFTER.total_seconds() / 3600
+            subject = _("Still open: %(kind)s for %(patient)s") % names
+            intro = _("This flag has been open and unacknowledged for over %(hours)s hours.") % {
+                "hours": f"{hours:g}"
+            }
+        else:
+            subject = _("New flag: %(kind)s for %(patient)s") % names
+            intro = _("A new flag is waiting for review.")
+        return subject, f"{intro}\n\n{_email_line(delivery)}\n\n{NOT_A_DIAGNOSIS}\n"
 
 
 def webhook_payload(delivery: Delivery) -> dict:
@@ -188,9 +197,12 @@ def digest_send(*, recipient_id: int, now: dt.datetime | None = None) -> SendOut
     deliveries = list(
         claimed.select_related("flag__patient", "recipient").order_by("flag__detected_at")
     )
-    lines = "\n".join(f"- {_email_line(d)}" for d in deliveries)
-    subject = f"{len(deliveries)} new flag(s) for review"
-    body = f"Flags raised since your last digest:\n\n{lines}\n\n{NOT_A_DIAGNOSIS}\n"
+    with translation.override(deliveries[0].recipient.language):  # the recipient's language
+        lines = "\n".join(f"- {_email_line(d)}" for d in deliveries)
+        subject = ngettext(
+            "%(count)d new flag for review", "%(count)d new flags for review", len(deliveries)
+        ) % {"count": len(deliveries)}
+        body = _("Flags raised since your last digest:") + f"\n\n{lines}\n\n{NOT_A_DIAGNOSIS}\n"
     try:
         send_email(to=deliveries[0].recipient.email, subject=subject, body=body)
     except TransportError as exc:

@@ -140,7 +140,7 @@ def test_the_digest_goes_out_once_at_the_clinicians_local_morning(cast, team):
     assert digest_send(recipient_id=cast.clinician_on.pk, now=morning) is None
 
     [digest] = [m for m in mail.outbox if m.to == ["dr_on@example.org"]]
-    assert "2 new flag(s)" in digest.subject
+    assert "2 new flags" in digest.subject
     assert all(f"/api/v1/flags/{f.pk}/" in digest.body for f in flags)
 
 
