@@ -176,6 +176,11 @@ SPECTACULAR_SETTINGS = {
     # Operations are tagged (and generated client modules named) by resource,
     # the first path segment after the prefix: entries, sync, auth, me...
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Stable enum names for generated clients, whichever components share a field name.
+    "ENUM_NAME_OVERRIDES": {
+        "TreatmentKindEnum": "diary.models.TreatmentKind",
+        "FlagKindEnum": "diary.models.FlagKind",
+    },
     # Served from our own static files: the docs page works without a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -25,12 +25,41 @@ class SyncSectionField(serializers.ListField):
         return list(data)
 
 
-@extend_schema_field(EntrySerializer(many=True))
+BASE_VERSION_HELP = (
+    "The record's `version` this change was made to (v1.1): if the stored record has "
+    "moved on since, the item is answered `conflict` with the stored record and nothing "
+    "is overwritten. Leave it out to write as in v1."
+)
+
+
+class SyncEntrySerializer(EntrySerializer):
+    """An entry in a sync batch (for the schema: the view reads items itself)."""
+
+    base_version = serializers.IntegerField(
+        min_value=0, required=False, write_only=True, help_text=BASE_VERSION_HELP
+    )
+
+    class Meta(EntrySerializer.Meta):
+        fields = [*EntrySerializer.Meta.fields, "base_version"]
+
+
+class SyncTreatmentSerializer(TreatmentSerializer):
+    """A treatment in a sync batch (for the schema: the view reads items itself)."""
+
+    base_version = serializers.IntegerField(
+        min_value=0, required=False, write_only=True, help_text=BASE_VERSION_HELP
+    )
+
+    class Meta(TreatmentSerializer.Meta):
+        fields = [*TreatmentSerializer.Meta.fields, "base_version"]
+
+
+@extend_schema_field(SyncEntrySerializer(many=True))
 class EntrySection(SyncSectionField):
     pass
 
 
-@extend_schema_field(TreatmentSerializer(many=True))
+@extend_schema_field(SyncTreatmentSerializer(many=True))
 class PatchSection(SyncSectionField):
     pass
 

@@ -115,7 +115,7 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
             raw = dict(raw)
             base_version = raw.pop("base_version")
             if type(base_version) is not int or base_version < 0:
-                results[index] = _invalid(_client_id(raw), _bad_base_version())
+                results[index] = _invalid(_echoed_id(raw), _bad_base_version())
                 continue
         values = fast_path(raw, recognised.ids.get(index)) if fast_path else None
         if values is None:  # not plainly well-formed: the serializer judges and explains

@@ -132,6 +132,13 @@ def test_operations_name_the_codes_a_client_acts_on(schema, operation_id, status
     assert f"`{code}`: {ErrorCode(code).label}" in operation["responses"][status]["description"]
 
 
+def test_enum_names_are_stable(schema):
+    """A hashed name (`Kind043Enum`) would rename generated types on a whim."""
+    names = [n for n in schema["components"]["schemas"] if n.endswith("Enum")]
+    assert [n for n in names if re.search(r"\d", n)] == []
+    assert {"TreatmentKindEnum", "FlagKindEnum", "PostureEnum", "ErrorCodeEnum"} <= set(names)
+
+
 def test_error_codes_are_the_registry_as_an_enum(schema):
     components = schema["components"]["schemas"]
     assert components["ErrorCodeEnum"]["enum"] == [code.value for code in ErrorCode]
@@ -163,8 +170,12 @@ def test_every_code_the_code_base_answers_is_in_the_registry():
 def test_sync_sections_and_results_are_typed(schema):
     components = schema["components"]["schemas"]
     batch = components["SyncBatchRequest"]["properties"]
-    assert batch["entries"]["items"] == {"$ref": "#/components/schemas/EntryRequest"}
-    assert batch["patches"]["items"] == {"$ref": "#/components/schemas/TreatmentRequest"}
+    assert batch["entries"]["items"] == {"$ref": "#/components/schemas/SyncEntryRequest"}
+    assert batch["patches"]["items"] == {"$ref": "#/components/schemas/SyncTreatmentRequest"}
+    for item in ("SyncEntryRequest", "SyncTreatmentRequest", "DeletionRequest"):
+        assert "base_version" in components[item]["properties"]
+    entry = components["SyncEntryRequest"]["properties"]
+    assert set(entry) - {"base_version"} == set(components["EntryRequest"]["properties"])
     assert batch["deleted"]["items"] == {"$ref": "#/components/schemas/DeletionRequest"}
     result = components["SyncItemResult"]
     assert ref(result["properties"]["error"]) == "#/components/schemas/ErrorDetail"

@@ -99,8 +99,9 @@ class Phone:
         return self.api(path).sync_detailed(client=self.client, **kwargs)
 
 
-def entry(m, entry_id=None, *, hours_ago=1, posture="standing", headache=6):
-    return m.EntryRequest(
+def entry(m, entry_id=None, *, hours_ago=1, posture="standing", headache=6, model=None):
+    """An entry as the phone logs it (`model`: m.SyncEntryRequest for a sync batch)."""
+    return (model or m.EntryRequest)(
         id=entry_id or uuid.uuid4(),
         recorded_at=timezone.now().astimezone(dt.timezone(dt.timedelta(hours=1)))
         - dt.timedelta(hours=hours_ago),
@@ -158,8 +159,11 @@ def test_the_phone_journey_through_a_generated_client(generated, live_server, tr
     assert created.parsed.id == retried.parsed.id == first.id
 
     # An offline batch: entries, a patch, and the deletion of the first entry.
-    offline = [entry(m, hours_ago=h, posture=p) for h, p in ((5, "lying"), (4, "standing"))]
-    patch = m.TreatmentRequest(
+    offline = [
+        entry(m, hours_ago=h, posture=p, model=m.SyncEntryRequest)
+        for h, p in ((5, "lying"), (4, "standing"))
+    ]
+    patch = m.SyncTreatmentRequest(
         id=uuid.uuid4(),
         performed_at=timezone.now() - dt.timedelta(hours=6),
         kind=m.TreatmentKindEnum.EPIDURAL_BLOOD_PATCH,
@@ -167,7 +171,8 @@ def test_the_phone_journey_through_a_generated_client(generated, live_server, tr
         levels=["L2/L3"],
     )
     batch = m.SyncBatchRequest(
-        entries=[*offline, entry(m, hours_ago=3, headache=11)],  # one bad item
+        # The third entry is bad (a headache of 11): reported, the rest stored.
+        entries=[*offline, entry(m, hours_ago=3, headache=11, model=m.SyncEntryRequest)],
         patches=[patch],
         deleted=[m.DeletionRequest(type_=m.TypeEnum.ENTRY, id=first.id)],
     )
@@ -181,7 +186,9 @@ def test_the_phone_journey_through_a_generated_client(generated, live_server, tr
 
     # The batch resent (the reply was lost): nothing changes. The bad item is
     # fixed and resent with the rest, as the phone would.
-    batch.entries[2] = entry(m, batch.entries[2].id, hours_ago=3, headache=7)
+    batch.entries[2] = entry(
+        m, batch.entries[2].id, hours_ago=3, headache=7, model=m.SyncEntryRequest
+    )
     replay = phone.call("sync.sync_create", body=batch).parsed
     assert [r.status for r in replay.entries] == ["unchanged", "unchanged", "created"]
     assert [r.status for r in replay.patches] == ["unchanged"]
@@ -209,6 +216,36 @@ def test_the_phone_journey_through_a_generated_client(generated, live_server, tr
     # A conflict: an id the diary deleted is never created again.
     gone = phone.call("entries.entries_create", body=first)
     assert gone.status_code == 409 and gone.parsed.error.code == m.ErrorCodeEnum.DELETED
+
+    # v1.1 conflicts: a change made to a copy that is no longer current is refused
+    # with the stored record, online (If-Match → 412) and in a sync batch
+    # (base_version → the item's `conflict`); nothing is overwritten.
+    stored = phone.call("entries.entries_retrieve", id=later.id).parsed
+    edited = phone.call(
+        "entries.entries_partial_update",
+        id=later.id,
+        body=m.PatchedEntryRequest(headache=3),
+        if_match=f'"{stored.version}"',
+    )
+    assert edited.status_code == 200 and edited.parsed.version > stored.version
+    stale = phone.call(
+        "entries.entries_partial_update",
+        id=later.id,
+        body=m.PatchedEntryRequest(headache=9),
+        if_match=f'"{stored.version}"',
+    )
+    assert stale.status_code == 412
+    assert stale.parsed.error.code == m.ErrorCodeEnum.PRECONDITION_FAILED
+    assert stale.parsed.error.current["headache"] == 3
+    offline_edit = m.SyncEntryRequest.from_dict(
+        {**later.to_dict(), "headache": 10, "base_version": stored.version}
+    )
+    clash = phone.call("sync.sync_create", body=m.SyncBatchRequest(entries=[offline_edit]))
+    [item] = clash.parsed.entries
+    assert (item.status, item.error.code) == ("conflict", m.ErrorCodeEnum.CONFLICT)
+    assert item.error.current["version"] == edited.parsed.version
+    kept = phone.call("entries.entries_retrieve", id=later.id).parsed
+    assert (kept.headache, kept.version) == (3, edited.parsed.version)
 
     # v1.1: the profile; an alias zone is refused with a field code the phone can word.
     alias = phone.call(
