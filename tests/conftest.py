@@ -64,6 +64,18 @@ def fast_hashing_and_fresh_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def english_to_start_with():
+    """Each test starts in English: a request may leave its caller's language
+    active in the thread (as Django's LocaleMiddleware does), and code a test
+    calls directly would speak it."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 # --- Exports (issue 5) ---------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def export_storage(settings, tmp_path_factory):

@@ -3,7 +3,6 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Clinic
 from diary.models.patients import Patient
@@ -11,9 +10,9 @@ from diary.models.records import Treatment
 
 
 class FlagKind(models.TextChoices):
-    RELAPSE = "relapse", _("Relapse after improvement")
-    NO_RESPONSE = "no_response", _("No response")
-    REBOUND_PATTERN = "rebound_pattern", _("Worse lying down (rebound pattern)")
+    RELAPSE = "relapse", "Relapse after improvement"
+    NO_RESPONSE = "no_response", "No response"
+    REBOUND_PATTERN = "rebound_pattern", "Worse lying down (rebound pattern)"
 
 
 class FlagStatus(models.TextChoices):

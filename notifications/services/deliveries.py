@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from diary.models import FlagKind
 from notifications.models import Channel, Delivery, DeliveryStatus, Reason
 from notifications.services.alerts import flag_still_needs_escalation
 from notifications.transports import TransportError, send_email, send_webhook
@@ -51,17 +52,30 @@ def flag_link(flag_id) -> str:
     return f"{settings.SITE_URL.rstrip('/')}/api/v1/flags/{flag_id}/"
 
 
+# The flag kinds in the recipient's language (the model's labels stay English:
+# the clinic pages and exports use them as they are).
+KIND_WORDS = {
+    FlagKind.RELAPSE: gettext_lazy("Relapse after improvement"),
+    FlagKind.NO_RESPONSE: gettext_lazy("No response"),
+    FlagKind.REBOUND_PATTERN: gettext_lazy("Worse lying down (rebound pattern)"),
+}
+
+
+def _kind(flag) -> str:
+    return str(KIND_WORDS.get(flag.kind, flag.get_kind_display()))
+
+
 def _email_line(delivery: Delivery) -> str:
     flag = delivery.flag
     # The patient's display name and the flag kind, nothing more: email is no diary.
-    return f"{flag.patient.display_name}: {flag.get_kind_display()} - {flag_link(flag.pk)}"
+    return f"{flag.patient.display_name}: {_kind(flag)} - {flag_link(flag.pk)}"
 
 
 def _email_for(delivery: Delivery) -> tuple[str, str]:
     """Subject and body, in the recipient's language."""
     flag = delivery.flag
     with translation.override(delivery.recipient.language):
-        names = {"kind": flag.get_kind_display(), "patient": flag.patient.display_name}
+        names = {"kind": _kind(flag), "patient": flag.patient.display_name}
         if delivery.reason == Reason.ESCALATED:
             hours = settings.ESCALATE_AFTER.total_seconds() / 3600
             subject = _("Still open: %(kind)s for %(patient)s") % names
