@@ -376,6 +376,14 @@ CELERY_BEAT_SCHEDULE |= {
 }
 # --- end audit trail and abuse protection ---
 
+# --- API v1.1 (issue 12): token families keep a row per refresh; expired ones go daily.
+CELERY_BEAT_SCHEDULE |= {
+    "purge-expired-tokens": {
+        "task": "accounts.tasks.purge_expired_tokens",
+        "schedule": env.int("TOKEN_PURGE_INTERVAL_SECONDS", default=86400),
+    },
+}
+
 # --- Clinic web pages (issue 6): server-rendered pages under /clinic/ ---
 # Session login (Django's LoginView) with CSRF; staff roles only, scoped like the API.
 INSTALLED_APPS += ["clinic"]
