@@ -3,7 +3,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.tokens import TokenRefused, family_end, login_begin
@@ -15,6 +14,7 @@ from api.serializers.accounts import (
     ProfileSerializer,
     TokenPairSerializer,
 )
+from api.throttling import ScopedRateThrottle
 from api.views.auth import token_pair
 from diary.services.patients import EnrollmentRefused, patient_account_claim
 from diary.services.profiles import profile_of, profile_update

@@ -18,11 +18,13 @@ from audit.queries import record_revisions
 from diary.models import SymptomEntry, Treatment
 from diary.services.records import (
     RecordDeleted,
+    RecordIdTaken,
     VersionMismatch,
     record_create,
     record_delete,
     record_update,
 )
+from diary.services.sync import ID_TAKEN_MESSAGE
 
 
 def with_etag(response: Response) -> Response:
@@ -84,6 +86,8 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
         )
     except RecordDeleted:
         return deleted_response()
+    except RecordIdTaken:
+        return error_response("id_taken", ID_TAKEN_MESSAGE, status.HTTP_409_CONFLICT)
     return with_etag(
         Response(
             type(serializer)(record).data,
