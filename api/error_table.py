@@ -12,9 +12,10 @@ ANYWHERE = {
     ErrorCode.NOT_ACCEPTABLE: 406,
     ErrorCode.SERVER_ERROR: 500,
     ErrorCode.AUDIT_UNAVAILABLE: 503,
+    ErrorCode.UNAVAILABLE: 503,
 }
 # Codes a sync item's result carries (`POST /sync/`), beside any HTTP answer.
-SYNC_ITEM = {ErrorCode.CONFLICT, ErrorCode.DELETED, ErrorCode.DAY_EXISTS}
+SYNC_ITEM = {ErrorCode.CONFLICT, ErrorCode.DELETED, ErrorCode.DAY_EXISTS, ErrorCode.ID_TAKEN}
 # Codes on (nearly) every operation: naming them all would hide the rest.
 EVERYWHERE = {
     ErrorCode.INVALID,

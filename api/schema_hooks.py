@@ -83,14 +83,14 @@ SPECIFIC = {
     "auth_logout_create": {400: [ErrorCode.TOKEN_NOT_VALID]},
     "auth_enroll_create": {400: [ErrorCode.ENROLLMENT_REFUSED]},
     "sync_retrieve": {400: [ErrorCode.INVALID_CURSOR]},
-    "entries_create": {409: [ErrorCode.DELETED]},
+    "entries_create": {409: [ErrorCode.DELETED, ErrorCode.ID_TAKEN]},
     "entries_partial_update": {409: [ErrorCode.DELETED], 412: [ErrorCode.PRECONDITION_FAILED]},
     "entries_destroy": {412: [ErrorCode.PRECONDITION_FAILED]},
-    "patches_create": {409: [ErrorCode.DELETED]},
+    "patches_create": {409: [ErrorCode.DELETED, ErrorCode.ID_TAKEN]},
     "patches_partial_update": {409: [ErrorCode.DELETED], 412: [ErrorCode.PRECONDITION_FAILED]},
     "patches_destroy": {412: [ErrorCode.PRECONDITION_FAILED]},
     "day_logs_create": {409: [ErrorCode.DAY_EXISTS]},
-    "patients_patches_create": {409: [ErrorCode.DELETED]},
+    "patients_patches_create": {409: [ErrorCode.DELETED, ErrorCode.ID_TAKEN]},
     "patients_enrollment_code_create": {409: [ErrorCode.ALREADY_ENROLLED]},
     "flags_acknowledge_create": {409: [ErrorCode.FLAG_RESOLVED]},
     "flags_resolve_create": {409: [ErrorCode.FLAG_RESOLVED]},
@@ -225,8 +225,8 @@ def add_error_responses(result, generator, request, public):
                 "default",
                 {
                     "description": "Any other error, in the same shape: `server_error` (500; "
-                    "retry later with the same ids, nothing was saved) or `audit_unavailable` "
-                    "(503; retry later).",
+                    "retry later with the same ids, nothing was saved), `unavailable` or "
+                    "`audit_unavailable` (503; retry after `Retry-After` seconds).",
                     "content": {"application/json": {"schema": ERROR_REF}},
                 },
             )

@@ -229,6 +229,7 @@ def test_the_error_table_in_docs_is_the_registry():
     assert table == error_table(), "run: python manage.py error_table > docs/errors.md"
     for code in ErrorCode:
         assert f"| `{code.value}` |" in table
+    assert " |  | " not in table, "a code the table cannot place: see api/error_table.py"
 
 
 def test_the_docs_stand_alone():
