@@ -64,7 +64,7 @@ class NotInFutureMixin:
         "maxLength": 64,
         "example": "Europe/Zurich",
         "description": "A canonical IANA time zone name (`Europe/Zurich`). Aliases such as "
-        "`US/Eastern` or `UTC` and pseudo-zones such as `Factory` are refused with the "
+        "`US/Eastern` or `GMT0` and pseudo-zones such as `Factory` are refused with the "
         "field code `timezone_alias`, unknown names with `unknown_timezone`.",
     }
 )

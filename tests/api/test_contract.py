@@ -50,7 +50,7 @@ def test_time_zones_are_strings_not_an_enum(schema):
     ("name", "code"),
     [
         ("US/Eastern", "timezone_alias"),
-        ("UTC", "timezone_alias"),
+        ("GMT0", "timezone_alias"),
         ("Factory", "timezone_alias"),
         ("Mars/Olympus", "unknown_timezone"),
     ],
