@@ -1,7 +1,9 @@
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from diary.labels import MEDICATIONS, TRIGGERS
 from diary.models import (
@@ -27,6 +29,8 @@ TRIGGER_CODES = tuple(TRIGGERS)
 
 
 class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One symptom entry: how the patient feels at one moment in one posture."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     recorded_at = OffsetDateTimeField()
@@ -50,6 +54,11 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         max_length=len(TRIGGER_CODES),
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -67,6 +76,7 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
             "symptoms",
             "triggers",
             "note",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -90,15 +100,21 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         posture = current("posture")
         errors = {}
         if current("onset_minutes") is not None and posture == Posture.LYING:
-            errors["onset_minutes"] = ["Onset minutes are for sitting or standing entries."]
+            errors["onset_minutes"] = [
+                ErrorDetail(_("Onset minutes are for sitting or standing entries."), "upright_only")
+            ]
         if current("relief_minutes") is not None and posture != Posture.LYING:
-            errors["relief_minutes"] = ["Relief minutes are for lying entries."]
+            errors["relief_minutes"] = [
+                ErrorDetail(_("Relief minutes are for lying entries."), "lying_only")
+            ]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
 
 
 class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One treatment (a blood patch or another procedure) that relapse is judged against."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     performed_at = OffsetDateTimeField()
@@ -115,6 +131,11 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -130,6 +151,7 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
             "volume_ml",
             "note",
             "recorded_by",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -141,11 +163,11 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
         try:
             return normalize_levels(value)
         except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+            raise serializers.ValidationError(str(exc), code="invalid_level") from exc
 
     def validate_volume_ml(self, value):
         if value is not None and value <= 0:
-            raise serializers.ValidationError("Volume must be more than 0 mL.")
+            raise serializers.ValidationError(_("Volume must be more than 0 mL."), code="min_value")
         return value
 
 

@@ -10,9 +10,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_account_closure_and_retention'),
-        # After main's 0006 and issue 13's 0005 alike (this also joins the two branches).
+        # After main's 0007 and issue 13's 0005 alike (this also joins the two branches).
         ('diary', '0005_day_logs_impressions_triggers'),
-        ('diary', '0006_evaluation_outbox_index'),
+        ('diary', '0007_reset_codes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
