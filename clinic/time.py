@@ -8,24 +8,11 @@ patient's zone. Both are labelled with their zone on the page.
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from notifications.models import NotificationPreference
-
 
 def reader_zone(user) -> str:
-    """The staff member's own IANA zone: the one place the pages read it from.
-
-    Stored today on their notification preferences (UTC when they never set one).
-    """
-    pref = getattr(user, "_reader_zone", None)
-    if pref is None:
-        pref = (
-            NotificationPreference.objects.filter(user=user)
-            .values_list("timezone", flat=True)
-            .first()
-            or "UTC"
-        )
-        user._reader_zone = pref  # one look-up per request
-    return pref
+    """The staff member's own IANA zone, from their profile (`/api/v1/me/profile/`):
+    the one place the pages read it from."""
+    return user.timezone
 
 
 def reader_tzinfo(user) -> ZoneInfo:

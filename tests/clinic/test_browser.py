@@ -173,7 +173,7 @@ def test_clinician_acknowledges_and_resolves_from_the_patients_timeline(live_ser
     card = page.locator(f"#flag-{flag.pk}")
     card.get_by_role("button", name="Acknowledge").click()
     page.locator(f"#flag-{flag.pk}.status-acknowledged").wait_for()
-    assert "(your time, UTC)" in page.locator(f"#flag-{flag.pk} .acted").inner_text()
+    assert "(your time, Etc/UTC)" in page.locator(f"#flag-{flag.pk} .acted").inner_text()
     page.locator(f"#flag-{flag.pk}").get_by_label("Resolution note").fill("Repeat patch booked.")
     page.locator(f"#flag-{flag.pk}").get_by_role("button", name="Resolve with note").click()
     page.locator(f"#flag-{flag.pk}.status-resolved").wait_for()

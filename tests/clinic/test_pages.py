@@ -125,9 +125,9 @@ def test_inbox_reads_a_page_of_flags_in_a_fixed_number_of_queries(cast, django_a
     FlagFactory(treatment=TreatmentFactory(patient=cast.patient_a))
     # Session, user, the request's savepoint pair, page count, flags with patient,
     # treatment, latest upright rating and PGIC, which are unread, the header's unread
-    # count, the reader's zone; the audit trail's write of the read (its own savepoint
-    # pair and one INSERT, however many patients are shown).
-    with django_assert_num_queries(12) as one:
+    # count; the audit trail's write of the read (its own savepoint pair and one INSERT,
+    # however many patients are shown).
+    with django_assert_num_queries(11) as one:
         client.get(reverse("clinic:inbox"))
     for patient in (cast.patient_a, PatientFactory(clinic=cast.clinic)):
         patient.care_team.add(cast.clinician_on)

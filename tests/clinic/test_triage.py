@@ -12,7 +12,6 @@ from django.urls import reverse
 from clinic.forms import EnrolForm
 from diary.models import Flag, FlagStatus, Patient
 from diary.time_zones import canonical_zones
-from notifications.models import NotificationPreference
 from tests.factories import (
     EntryFactory,
     FlagFactory,
@@ -120,7 +119,8 @@ def test_acting_from_the_patients_page_without_javascript_returns_there(cast):
 @time_machine.travel(NOW, tick=False)
 def test_acted_moments_show_in_the_readers_zone_diary_moments_in_the_patients(cast):
     """A clinician in New York acknowledges a flag of a patient in Zurich."""
-    NotificationPreference.objects.create(user=cast.clinician_on, timezone="America/New_York")
+    cast.clinician_on.timezone = "America/New_York"  # their profile's zone
+    cast.clinician_on.save()
     a = cast.patient_a  # Europe/Zurich
     f = FlagFactory(
         treatment=TreatmentFactory(
@@ -142,7 +142,7 @@ def test_acted_moments_show_in_the_readers_zone_diary_moments_in_the_patients(ca
     assert "Evidence complete Nov. 29, 2026, 11 p.m. (patient's time, Europe/Zurich)" in html
     assert "After the epidural blood patch" in html and "Nov. 20, 2026, 9 a.m." in html
 
-    # A reader with no preference reads UTC; a German reader reads German dates.
+    # A reader who never chose a zone reads UTC; a German reader reads German dates.
     german = logged_in(cast.coordinator, **{"Accept-Language": "de"})
     html = german.get(reverse("clinic:patient", args=[a.pk])).content.decode()
     assert '<html lang="de">' in html
@@ -225,8 +225,8 @@ def test_worklist_sorts_by_any_column_and_searches_name_or_record_number(cast):
 def test_worklist_reads_a_page_in_a_fixed_number_of_queries(cast, django_assert_num_queries):
     client = logged_in(cast.coordinator)
     # Session, user, savepoint pair, page count, the page of patients with their last
-    # entry, last treatment and open flags, the header's unread count, the reader's zone.
-    with django_assert_num_queries(8) as one:
+    # entry, last treatment and open flags, the header's unread count.
+    with django_assert_num_queries(7) as one:
         client.get(reverse("clinic:patients"))
     for _ in range(5):
         patient = PatientFactory(clinic=cast.clinic)
@@ -284,7 +284,8 @@ def test_the_canonical_zone_list_is_known_and_free_of_aliases():
 
 @time_machine.travel(NOW, tick=False)
 def test_the_enrolment_codes_expiry_is_in_the_coordinators_zone(cast, settings):
-    NotificationPreference.objects.create(user=cast.coordinator, timezone="Asia/Tokyo")
+    cast.coordinator.timezone = "Asia/Tokyo"
+    cast.coordinator.save()
     settings.ENROLLMENT_CODE_TTL = dt.timedelta(hours=72)
     html = (
         logged_in(cast.coordinator)
