@@ -88,7 +88,7 @@ class ItemConflict(ItemError):
 
 def _conflict(record: DiaryRecord) -> ItemConflict:
     message = _("This record was changed elsewhere since; nothing was overwritten.")
-    return ItemConflict("conflict", message, record)
+    return ItemConflict("conflict", message, record=record)
 
 
 def _stale(base_version: int | None, record: DiaryRecord) -> bool:
