@@ -30,11 +30,13 @@ from diary.models import DayLog, Impression, SymptomEntry, Treatment
 from diary.services.records import (
     RecordClash,
     RecordDeleted,
+    RecordIdTaken,
     UnknownTreatment,
     record_create,
     record_delete,
     record_update,
 )
+from diary.services.sync import ID_TAKEN_MESSAGE
 
 # The serializer that shows each kind of record (the stored one in a clash, too).
 SERIALIZERS = {
@@ -82,6 +84,8 @@ def unknown_treatment_response() -> Response:
 
 def write_refused(exc: Exception) -> Response:
     """The answer to a write the service refused."""
+    if isinstance(exc, RecordIdTaken):
+        return error_response("id_taken", ID_TAKEN_MESSAGE, status.HTTP_409_CONFLICT)
     if isinstance(exc, RecordClash):
         return clash_response(exc.current)
     if isinstance(exc, UnknownTreatment):
@@ -102,7 +106,7 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
             record_uuid=record_uuid,
             recorded_by=recorded_by,
         )
-    except (RecordDeleted, RecordClash, UnknownTreatment) as exc:
+    except (RecordDeleted, RecordClash, UnknownTreatment, RecordIdTaken) as exc:
         return write_refused(exc)
     return Response(
         type(serializer)(record).data,

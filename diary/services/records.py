@@ -10,7 +10,7 @@ import uuid as uuid_module
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import Action, RecordRevision
@@ -41,6 +41,10 @@ WITH_RECORDED_BY = frozenset({Treatment, Impression})
 
 class RecordDeleted(Exception):
     """A create or change named a record the patient has already deleted."""
+
+
+class RecordIdTaken(Exception):
+    """A create named an id that belongs to another patient's record."""
 
 
 class RecordClash(Exception):
@@ -175,19 +179,26 @@ def record_create(
     extra = {"recorded_by": recorded_by} if model in WITH_RECORDED_BY else {}
     values = _with_treatment(model, patient.pk, to_model_values(model, values))
     _check_clash(model, patient.pk, values)
-    record = model.objects.create(
-        uuid=record_uuid or uuid_module.uuid4(),
-        patient=patient,
-        version=version,
-        **extra,
-        **values,
-    )
+    try:
+        with transaction.atomic():
+            record = model.objects.create(
+                uuid=record_uuid or uuid_module.uuid4(),
+                patient=patient,
+                version=version,
+                **extra,
+                **values,
+            )
+    except IntegrityError as exc:  # another patient's create of this id won a race
+        raise RecordIdTaken(str(record_uuid)) from exc
     _audit(Action.CREATE, record)
     return record, True
 
 
 def _find(model: type[R], patient: Patient, record_uuid) -> R | None:
-    record = model.objects.filter(patient=patient, uuid=record_uuid).first()
+    # By id alone: ids are unique across patients, and another's is refused.
+    record = model.objects.filter(uuid=record_uuid).first()
+    if record is not None and record.patient_id != patient.pk:
+        raise RecordIdTaken(str(record_uuid))
     if record is not None and record.is_deleted:
         raise RecordDeleted(str(record_uuid))
     return record
