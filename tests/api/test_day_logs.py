@@ -176,3 +176,14 @@ def test_listing_logs_costs_the_same_for_one_or_many(cast, api, django_assert_nu
         DayLogFactory(patient=cast.patient_a, date=dt.date(2026, 1, day))
     with django_assert_num_queries(len(one.captured_queries)):
         assert len(client.get(URL).json()["results"]) == 29
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_id_of_another_patients_log_is_refused_not_shadowed(cast, api):
+    theirs = DayLogFactory(patient=cast.patient_b)
+
+    response = api(cast.patient_a.user).post(URL, day_log_body(id=str(theirs.uuid)), format="json")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "id_taken"
+    assert DayLog.objects.get().patient == cast.patient_b

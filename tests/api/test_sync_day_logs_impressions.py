@@ -219,3 +219,17 @@ def test_the_500_item_limit_counts_the_new_sections(alice):
 
     assert response.status_code == 400
     assert not DayLog.objects.exists()
+
+
+@travel
+def test_an_answer_with_another_patients_id_is_refused_in_sync(cast, alice):
+    theirs = ImpressionFactory(treatment=TreatmentFactory(patient=cast.patient_b))
+    mine = TreatmentFactory(patient=cast.patient_a)
+
+    result = alice.post(
+        URL, {"impressions": [impression(mine.uuid, id=str(theirs.uuid))]}, format="json"
+    ).json()
+
+    (refused,) = result["impressions"]
+    assert (refused["status"], refused["error"]["code"]) == ("error", "id_taken")
+    assert Impression.objects.get().patient == cast.patient_b
