@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from diary.labels import MEDICATIONS, TRIGGERS
@@ -222,7 +223,7 @@ class DayLogSerializer(serializers.ModelSerializer):
 
     def validate_date(self, value):
         if value > (timezone.now() + DAY_AHEAD_OF_UTC).date():
-            raise serializers.ValidationError("This day is in the future.", code="future_time")
+            raise serializers.ValidationError(_("This day is in the future."), code="future_time")
         return value
 
     def validate_medications(self, value):
@@ -235,14 +236,14 @@ class DayLogSerializer(serializers.ModelSerializer):
         upright, bed_rest = current("upright_hours"), current("bed_rest_hours")
         if upright is not None and bed_rest is not None and upright + bed_rest > 24:
             raise serializers.ValidationError(
-                {"bed_rest_hours": ["Hours upright and in bed add up to more than a day."]},
+                {"bed_rest_hours": [_("Hours upright and in bed add up to more than a day.")]},
                 code="max_value",
             )
         longest = current("longest_upright_minutes")
         if longest is not None and upright is not None and longest > upright * 60 + 6:
             # 6 minutes: the hours are rounded to a tenth.
             raise serializers.ValidationError(
-                {"longest_upright_minutes": ["Longer than the hours upright that day."]},
+                {"longest_upright_minutes": [_("Longer than the hours upright that day.")]},
                 code="max_value",
             )
         return attrs

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.models import Action, RecordRevision
 from audit.services import audit_record_many, revisions_keep
@@ -239,7 +240,7 @@ def _resolve_treatments(patient, to_create, to_update, statuses) -> tuple[list, 
             statuses[item.index] = ItemError(
                 "invalid",
                 "This item is not valid; it was not saved.",
-                {"treatment": ["No such treatment in this diary."]},
+                {"treatment": [gettext("No such treatment in this diary.")]},
             )
             return False
         values["treatment_id"] = pk
@@ -275,10 +276,9 @@ def _refuse_clashes(model, patient, to_create, to_update, statuses) -> tuple[lis
             refused.add(item.index)
         elif key in claimed:
             field_name = "date" if model is DayLog else "checkpoint"
+            why = gettext("Another item of this batch has the same day or checkpoint.")
             statuses[item.index] = ItemError(
-                "invalid",
-                "This item is not valid; it was not saved.",
-                {field_name: ["Another item of this batch holds the same day or checkpoint."]},
+                "invalid", "This item is not valid; it was not saved.", {field_name: [why]}
             )
             refused.add(item.index)
         else:
