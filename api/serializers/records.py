@@ -3,6 +3,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from diary.labels import MEDICATIONS, TRIGGERS
 from diary.models import (
@@ -28,6 +29,8 @@ TRIGGER_CODES = tuple(TRIGGERS)
 
 
 class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One symptom entry: how the patient feels at one moment in one posture."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     recorded_at = OffsetDateTimeField()
@@ -51,6 +54,11 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         max_length=len(TRIGGER_CODES),
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -68,6 +76,7 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
             "symptoms",
             "triggers",
             "note",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -91,15 +100,21 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         posture = current("posture")
         errors = {}
         if current("onset_minutes") is not None and posture == Posture.LYING:
-            errors["onset_minutes"] = ["Onset minutes are for sitting or standing entries."]
+            errors["onset_minutes"] = [
+                ErrorDetail(_("Onset minutes are for sitting or standing entries."), "upright_only")
+            ]
         if current("relief_minutes") is not None and posture != Posture.LYING:
-            errors["relief_minutes"] = ["Relief minutes are for lying entries."]
+            errors["relief_minutes"] = [
+                ErrorDetail(_("Relief minutes are for lying entries."), "lying_only")
+            ]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
 
 
 class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One treatment (a blood patch or another procedure) that relapse is judged against."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     performed_at = OffsetDateTimeField()
@@ -116,6 +131,11 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -131,6 +151,7 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
             "volume_ml",
             "note",
             "recorded_by",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -142,11 +163,11 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
         try:
             return normalize_levels(value)
         except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+            raise serializers.ValidationError(str(exc), code="invalid_level") from exc
 
     def validate_volume_ml(self, value):
         if value is not None and value <= 0:
-            raise serializers.ValidationError("Volume must be more than 0 mL.")
+            raise serializers.ValidationError(_("Volume must be more than 0 mL."), code="min_value")
         return value
 
 
@@ -200,6 +221,11 @@ class DayLogSerializer(serializers.ModelSerializer):
     binder = serializers.BooleanField(required=False, allow_null=True, default=None)
     medications = MedicationSerializer(many=True, required=False, max_length=20)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -217,6 +243,7 @@ class DayLogSerializer(serializers.ModelSerializer):
             "binder",
             "medications",
             "note",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -263,6 +290,11 @@ class ImpressionSerializer(NotInFutureMixin, serializers.ModelSerializer):
         help_text="1 very much improved, 4 no change, 7 very much worse.",
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -277,6 +309,7 @@ class ImpressionSerializer(NotInFutureMixin, serializers.ModelSerializer):
             "checkpoint",
             "score",
             "note",
+            "version",
             "recorded_by",
             "created_at",
             "updated_at",

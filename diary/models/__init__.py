@@ -1,6 +1,6 @@
 from diary.models import lookups  # noqa: F401  (registers uuid__any)
 from diary.models.flags import ClinicThresholds, Flag, FlagKind, FlagStatus
-from diary.models.patients import Condition, EnrollmentCode, Patient
+from diary.models.patients import Condition, EnrollmentCode, Patient, ResetCode
 from diary.models.records import (
     ASKED_CHECKPOINTS,
     UPRIGHT_POSTURES,
@@ -29,6 +29,7 @@ __all__ = [
     "Impression",
     "Patient",
     "Posture",
+    "ResetCode",
     "SymptomEntry",
     "Treatment",
     "TreatmentKind",
