@@ -104,6 +104,8 @@ SPECIFIC = {
         412: [ErrorCode.PRECONDITION_FAILED],
     },
     "impressions_destroy": {412: [ErrorCode.PRECONDITION_FAILED]},
+    # Only a patient has reminders: any other login finds none (404).
+    "reminders_due_retrieve": {404: [ErrorCode.NOT_FOUND]},
     "patients_impressions_create": {
         409: [ErrorCode.IMPRESSION_EXISTS, ErrorCode.DELETED, ErrorCode.ID_TAKEN]
     },

@@ -187,3 +187,17 @@ def test_an_id_of_another_patients_log_is_refused_not_shadowed(cast, api):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "id_taken"
     assert DayLog.objects.get().patient == cast.patient_b
+
+
+def test_a_change_made_to_an_old_copy_is_refused_with_the_stored_log(cast, api):
+    log = DayLogFactory(patient=cast.patient_a, upright_hours=2)
+    client = api(cast.patient_a.user)
+    etag = client.get(f"{URL}{log.uuid}/")["ETag"]
+    client.patch(f"{URL}{log.uuid}/", {"upright_hours": 3}, format="json")
+
+    stale = client.patch(
+        f"{URL}{log.uuid}/", {"upright_hours": 9}, format="json", headers={"If-Match": etag}
+    )
+
+    assert stale.status_code == 412
+    assert stale.json()["error"]["current"]["upright_hours"] == 3
