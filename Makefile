@@ -8,7 +8,11 @@ PORT ?= 8000
 # newcomer without them still gets a green run on SQLite.
 PG_UP := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo yes)
 REDIS_UP := $(shell redis-cli -h 127.0.0.1 ping 2>/dev/null | grep -q PONG && echo yes)
-TEST_ENV := $(if $(PG_UP),DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}) \
+# Two checkouts testing on one machine must not share a database: the test
+# database (test_diary_<id>) and the Redis key prefix (tests/diary/test_worker.py)
+# are named after this checkout's path. DATABASE_URL / TEST_REDIS_URL still win.
+CHECKOUT_ID := $(shell printf '%s' "$(CURDIR)" | cksum | cut -d' ' -f1)
+TEST_ENV := $(if $(PG_UP),DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/diary_$(CHECKOUT_ID)}) \
 	$(if $(REDIS_UP),TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15})
 
 .PHONY: run test check lint bench clean screenshots messages

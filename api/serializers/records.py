@@ -15,6 +15,8 @@ MAX_ONSET_OR_RELIEF_MINUTES = 24 * 60
 
 
 class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One symptom entry: how the patient feels at one moment in one posture."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     recorded_at = OffsetDateTimeField()
@@ -88,6 +90,8 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
 
 
 class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One treatment (a blood patch or another procedure) that relapse is judged against."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     performed_at = OffsetDateTimeField()

@@ -76,7 +76,7 @@ class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             "Queue an export of one patient's diary. The file is built in the background: "
             "poll `GET /exports/{id}/` until `status` is `done`, then fetch `download`. "
             "Formats: `pdf` (for the clinician: summary, chart, treatments, flags, the full "
-            "diary), `csv` (one UTF-8 file of entries and treatments, see the README for its "
+            "diary), `csv` (one UTF-8 file of entries and treatments, see docs/exports.md for its "
             "columns), `fhir` (a FHIR R4 Bundle as JSON). Files expire after EXPORT_TTL_DAYS."
         ),
     )

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -203,13 +203,55 @@ class DiaryRecordViewSet(
         return Response(self.history_serializer_class(body).data)
 
 
-def _create_answers(serializer):
-    # 200: a retried create (an id already stored) answers with the stored record.
-    return extend_schema_view(create=extend_schema(responses={201: serializer, 200: serializer}))
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The ETag of the phone\'s copy (`"<version>"`): write only if it is still current.',
+)
+
+
+def _documented(serializer, noun: str, nouns: str, who_changes: str):
+    """The words a client developer needs on each operation of a diary record."""
+    return extend_schema_view(
+        list=extend_schema(
+            description=f"The {nouns} this login may read, newest first, paginated "
+            "(`next`/`previous`/`results`). A patient sees their own diary; a clinician their "
+            "care team's; a coordinator their clinic's. Filter with `from`/`to`."
+        ),
+        create=extend_schema(
+            # 200: a retried create (an id already stored) answers with the stored record.
+            responses={201: serializer, 200: serializer},
+            description=f"Record a {noun} of the patient logged in. Send the `id` the phone "
+            "chose (a UUID): resending the same create (after a lost reply, a timeout) "
+            "answers 200 with the stored record and never duplicates it, so a create is "
+            "safe to retry as is. 201 when it was created now. An id that was deleted "
+            "answers 409 `deleted`: drop the local copy.",
+        ),
+        retrieve=extend_schema(description=f"One {noun}, by the id the phone chose."),
+        partial_update=extend_schema(
+            parameters=[IF_MATCH],
+            description=f"Change some fields of a {noun} ({who_changes}); the `id` never "
+            "changes. Answers the record with its `version` and `ETag`. With `If-Match: "
+            '"<version>"` (the ETag of the phone\'s copy), a record changed elsewhere '
+            "meanwhile answers 412 `precondition_failed` with the stored record in "
+            "`error.current` and nothing is written: merge, then send again with the new "
+            "ETag. Without `If-Match` the change goes through (last write wins). A record "
+            "deleted meanwhile answers 404 or 409 `deleted`.",
+        ),
+        destroy=extend_schema(
+            parameters=[IF_MATCH],
+            description=f"Delete a {noun} ({who_changes}). It leaves a tombstone that "
+            "`GET /sync/` hands to the patient's other devices; the id is never used again. "
+            "`If-Match` as for a change (412 if the record changed elsewhere). A second "
+            "delete answers 404, which a phone retrying may treat as done.",
+        ),
+    )
 
 
 @extend_schema(tags=["entries"])
-@_create_answers(EntrySerializer)
+@_documented(EntrySerializer, "symptom entry", "symptom entries", "the patient")
 class EntryViewSet(AuditedReads, DiaryRecordViewSet):
     model = SymptomEntry
     serializer_class = EntrySerializer
@@ -224,7 +266,9 @@ class EntryViewSet(AuditedReads, DiaryRecordViewSet):
 
 
 @extend_schema(tags=["patches"])
-@_create_answers(TreatmentSerializer)
+@_documented(
+    TreatmentSerializer, "treatment", "treatments", "the patient or a clinician of the care team"
+)
 class TreatmentViewSet(AuditedReads, DiaryRecordViewSet):
     model = Treatment
     serializer_class = TreatmentSerializer

@@ -80,6 +80,13 @@ def _client_id(raw):
     return raw.get("id") if isinstance(raw, dict) else None
 
 
+def _echoed_id(raw) -> str | None:
+    """The id to name in an invalid item's result: the schema promises a string
+    or null, whatever JSON the phone put there."""
+    item_id = _client_id(raw)
+    return item_id if isinstance(item_id, str) else None
+
+
 def _validate_items(patient, record_type, raw_items, results) -> tuple[list[SyncItem], frozenset]:
     """Validate each item alone; record failures in `results`, return the good
     ones and the ids the diary did not hold (see sync_apply).
@@ -108,14 +115,14 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
             raw = dict(raw)
             base_version = raw.pop("base_version")
             if type(base_version) is not int or base_version < 0:
-                results[index] = _invalid(_client_id(raw), _bad_base_version())
+                results[index] = _invalid(_echoed_id(raw), _bad_base_version())
                 continue
         values = fast_path(raw, recognised.ids.get(index)) if fast_path else None
         if values is None:  # not plainly well-formed: the serializer judges and explains
             try:
                 values = dict(serializer.run_validation(raw))
             except ValidationError as exc:
-                results[index] = _invalid(_client_id(raw), exc)
+                results[index] = _invalid(_echoed_id(raw), exc)
                 continue
         item_uuid = values.pop("uuid", None) or uuid.uuid4()
         if item_uuid in seen:
@@ -170,7 +177,7 @@ def _validate_deletions(raw_items, results) -> list[SyncDeletion]:
         try:
             data = serializer.run_validation(raw)
         except ValidationError as exc:
-            results[index] = _invalid(_client_id(raw), exc)
+            results[index] = _invalid(_echoed_id(raw), exc)
             continue
         deletions.append(
             SyncDeletion(
