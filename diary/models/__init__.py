@@ -1,5 +1,6 @@
 from diary.models import lookups  # noqa: F401  (registers uuid__any)
 from diary.models.flags import ClinicThresholds, Flag, FlagKind, FlagStatus
+from diary.models.follow_ups import TreatmentFollowUp
 from diary.models.patients import Condition, EnrollmentCode, Patient
 from diary.models.records import (
     UPRIGHT_POSTURES,
@@ -23,5 +24,6 @@ __all__ = [
     "Posture",
     "SymptomEntry",
     "Treatment",
+    "TreatmentFollowUp",
     "TreatmentKind",
 ]
