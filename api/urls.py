@@ -14,6 +14,7 @@ from api.views.notifications import (  # notifications (issue 4)
     ReminderPreferenceView,
     WebhookStatusView,
 )
+from api.views.outcomes import OutcomesView  # clinic outcomes (issue 16)
 from api.views.patients import PatientEntriesView, PatientTreatmentsView, PatientViewSet
 from api.views.records import EntryViewSet, TreatmentViewSet
 from api.views.sync import SyncView
@@ -51,5 +52,6 @@ urlpatterns = [
     path("notifications/webhook/", WebhookStatusView.as_view(), name="clinic-webhook"),
     path("reminders/preferences/", ReminderPreferenceView.as_view(), name="reminder-preferences"),
     # --- end notifications ---
+    path("outcomes/", OutcomesView.as_view(), name="outcomes"),  # issue 16
     *router.urls,
 ]

@@ -91,6 +91,8 @@ MATRIX = [
     ("entries/<id>/history/",            "GET",    (401, 200, 404, 200, 404, 200, 404)),
     ("patches/<id>/history/",            "GET",    (401, 200, 404, 200, 404, 200, 404)),
     ("me/close/",                        "POST",   (401, 204, 204, 403, 403, 403, 403)),
+    # --- Clinic outcomes (issue 16): each staff member's own clinic, whole ---
+    ("outcomes/",                        "GET",    (401, 403, 403, 200, 200, 200, 200)),
 ]
 # fmt: on
 
@@ -517,6 +519,19 @@ SUCCESS_CHECKS |= {
     ("patches/<id>/history/", "GET"): history_of(lambda w: w.treatment.uuid),
     ("me/close/", "POST"): own_account_closed,
 }
+
+
+# --- Clinic outcomes (issue 16) ------------------------------------------------------
+
+
+def outcomes_of_own_clinic(world, role, response):
+    body = response.json()
+    # A's treatment is clinic 1's: counted for its staff, never for another clinic's.
+    assert body["overall"]["treatments"] == (0 if role == "coordinator_other" else 1)
+    assert str(world.cast.patient_a.pk) not in response.content.decode()
+
+
+SUCCESS_CHECKS |= {("outcomes/", "GET"): outcomes_of_own_clinic}
 
 
 # --- The contract's response shape ----------------------------------------------
