@@ -132,3 +132,43 @@ def _course_figure(data: ExportData, scores: DayScores, *, width_in: float, dpi:
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, fontsize=8, frameon=False)
     return figure
+
+
+# --- The clinic's outcomes (issue 16): relapse-free curves in the same style ----------
+
+CURVE_COLOURS = ("#c0392b", "#2e6da4", "#16a085", "#8e44ad", "#d35400", "#555555")
+
+
+def relapse_free_chart_svg(
+    curves: list[tuple[str, list[tuple[int, float]]]], *, width_in: float = 8.5, title: str = ""
+) -> str:
+    """Kaplan-Meier relapse-free curves, one step line per group: (label, [(day, survival)])."""
+    figure = Figure(figsize=(width_in, width_in * 0.42), dpi=72, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    drawn = [(label, points) for label, points in curves if points]
+    if not drawn:
+        axes.text(0.5, 0.5, "No improved treatments in this period", ha="center",
+                  transform=axes.transAxes)  # fmt: skip
+        axes.set_axis_off()
+    for n, (label, points) in enumerate(drawn):
+        days = [day for day, _ in points]
+        survival = [100 * s for _, s in points]
+        axes.step(days, survival, where="post", linewidth=1.6,
+                  color=CURVE_COLOURS[n % len(CURVE_COLOURS)], label=label)  # fmt: skip
+    if drawn:
+        axes.set_ylim(-2, 102)
+        axes.set_xlim(left=0)
+        axes.set_ylabel("Relapse-free (%)")
+        axes.set_xlabel("Days since the treatment")
+        axes.grid(axis="y", color="#eeeeee")
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=4, fontsize=8,
+                    frameon=False)  # fmt: skip
+    if title:
+        axes.set_title(title, fontsize=10)
+    buffer = io.StringIO()
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "relapse-free"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    markup = buffer.getvalue()
+    return markup[markup.index("<svg") :]
