@@ -23,27 +23,29 @@ Decisions the definitions left open:
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
 
-DAY_SECONDS = 86400
 # Below this many evaluable treatments a group's shares are too uncertain to compare
 # (a 95 % interval around 50 % is then wider than +-20 points): the page says so.
 SMALL_NUMBERS = 20
 
 
-@dataclass(frozen=True, slots=True)
-class FollowUpFacts:
-    """What the judgement stored for one treatment, as the outcomes read it."""
+class FollowUpFacts(NamedTuple):
+    """What the judgement stored for one treatment, as the outcomes read it.
 
-    performed_at: datetime
+    A tuple, so a clinic's year of rows is cheap to build from database rows.
+    """
+
     evaluable: bool
     improved_by_72h: bool
     improved_within_7d: bool
-    relapse_proven_at: datetime | None
-    followed_until: datetime | None  # None: never evaluated yet
+    relapsed: bool
+    # From the treatment to the relapse proof, or to the censoring moment if none
+    # (None: never evaluated yet).
+    days_followed: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +108,8 @@ def outcome(facts: Iterable[FollowUpFacts]) -> Outcome:
     rows = list(facts)
     evaluable = [f for f in rows if f.evaluable]
     improved = [f for f in evaluable if f.improved_within_7d]
-    relapsed = [f for f in improved if f.relapse_proven_at is not None]
-    durations = [
-        (_days(f.performed_at, _end(f)), f.relapse_proven_at is not None) for f in improved
-    ]
+    relapsed = [f for f in improved if f.relapsed]
+    durations = [(max(0.0, f.days_followed or 0.0), f.relapsed) for f in improved]
     relapse_days = [days for days, event in durations if event]
     return Outcome(
         treatments=len(rows),
@@ -121,14 +121,6 @@ def outcome(facts: Iterable[FollowUpFacts]) -> Outcome:
         relapse_free=relapse_free_curve(durations),
         small_numbers=len(evaluable) < SMALL_NUMBERS,
     )
-
-
-def _end(f: FollowUpFacts) -> datetime:
-    return f.relapse_proven_at or f.followed_until or f.performed_at
-
-
-def _days(start: datetime, end: datetime) -> float:
-    return max(0.0, (end - start).total_seconds() / DAY_SECONDS)
 
 
 def _round(value: float) -> float:

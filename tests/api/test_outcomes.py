@@ -183,3 +183,18 @@ def test_the_schema_types_the_answer(api, cast):
     component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert set(component["properties"]) == {"from", "to", "group_by", "overall", "groups"}
     assert {p["name"] for p in operation["parameters"]} >= {"from", "to", "group_by"}
+
+
+def test_volume_bands_include_their_upper_bound(cast):
+    for volume in (10, 10.5, 20, 30, 30.5, None):
+        TreatmentFactory(patient=cast.patient_a, performed_at=PATCH_AT, volume_ml=volume)
+    outcomes = clinic_outcomes(
+        clinic_id=cast.clinic.pk, start=PATCH_AT.date(), end=PATCH_AT.date(), group_by="volume"
+    )
+    assert [(g.key, g.outcome.treatments) for g in outcomes.groups] == [
+        ("up_to_10", 1),
+        ("10_to_20", 2),
+        ("20_to_30", 1),
+        ("over_30", 1),
+        ("not_recorded", 1),
+    ]
