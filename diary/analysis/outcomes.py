@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
 
 # Below this many evaluable treatments a group's shares are too uncertain to compare
 # (a 95 % interval around 50 % is then wider than +-20 points): the page says so.
@@ -79,6 +78,7 @@ def share(k: int, n: int) -> Share:
     """k of n with its 95 % Wilson score interval (SciPy)."""
     if n == 0:
         return Share(k, n, None, None)
+    stats = _scipy_stats()
     interval = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
     return Share(k, n, k / n, (_round(interval.low), _round(interval.high)))
 
@@ -90,6 +90,7 @@ def relapse_free_curve(durations: Iterable[tuple[float, bool]]) -> list[CurvePoi
         return []
     times = np.array([days for days, _ in pairs], dtype=float)
     relapsed = np.array([event for _, event in pairs], dtype=bool)
+    stats = _scipy_stats()
     data = stats.CensoredData(uncensored=times[relapsed], right=times[~relapsed])
     sf = stats.ecdf(data).sf
     days = np.arange(0, math.ceil(times.max()) + 1)
@@ -121,6 +122,14 @@ def outcome(facts: Iterable[FollowUpFacts]) -> Outcome:
         relapse_free=relapse_free_curve(durations),
         small_numbers=len(evaluable) < SMALL_NUMBERS,
     )
+
+
+def _scipy_stats():
+    # Imported on first use: scipy.stats takes seconds and ~80 MB to load, which every
+    # web and worker process would pay at start-up for a page few people open.
+    from scipy import stats
+
+    return stats
 
 
 def _round(value: float) -> float:
