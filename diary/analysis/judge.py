@@ -102,12 +102,37 @@ class _FollowUp:
     thresholds: Thresholds
     baseline: Baseline
     ratings: list[Rating]  # in [start, end), time order
+    # Derived once (each is read by several rules and by the course):
     upright: list[Rating] = field(init=False)
+    upright_days: list[date] = field(init=False)  # each upright rating's local day
+    scores: dict[date, float] = field(init=False)  # upright day scores of the window
+    logged_by_72h: list[Rating] = field(init=False)  # upright, by the 72 h checkpoint
+    in_improvement_window: list[Rating] = field(init=False)  # upright, through day 7
+    improvement: tuple[date, float] | None = field(init=False)  # first improvement day
+    improvement_by_72h: tuple[date, float] | None = field(init=False)  # in what was logged
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "upright", [r for r in self.ratings if r.posture in UPRIGHT_POSTURES]
+        def derive(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        upright = [r for r in self.ratings if r.posture in UPRIGHT_POSTURES]
+        days = [local_day(r.recorded_at, self.zone) for r in upright]
+        due = self.start + timedelta(hours=self.thresholds.no_response_hours)
+        last_day = self.last_improvement_day
+        derive("upright", upright)
+        by_day: dict[date, list[int]] = {}
+        for rating, day in zip(upright, days, strict=True):
+            by_day.setdefault(day, []).append(rating.headache)
+        derive("scores", {day: median(by_day[day]) for day in sorted(by_day)})
+        derive("logged_by_72h", [r for r in upright if r.recorded_at <= due])
+        derive("upright_days", days)
+        derive(
+            "in_improvement_window",
+            [r for r, d in zip(upright, days, strict=True) if d <= last_day],
         )
+        derive("improvement", self.first_improvement(self.scores))
+        early = upright_day_scores(self.logged_by_72h, self.zone)
+        derive("improvement_by_72h", self.first_improvement(early))
 
     def day(self, rating: Rating) -> date:
         return local_day(rating.recorded_at, self.zone)
@@ -146,14 +171,6 @@ class _FollowUp:
             if score <= target:
                 return day, score
         return None
-
-    def logged_by_72h(self) -> list[Rating]:
-        due = self.start + timedelta(hours=self.thresholds.no_response_hours)
-        return [r for r in self.upright if r.recorded_at <= due]
-
-    def in_improvement_window(self) -> list[Rating]:
-        last_day = self.last_improvement_day
-        return [r for r in self.upright if self.day(r) <= last_day]
 
 
 def judge_treatments(
@@ -209,18 +226,17 @@ def assess_treatments(
             baseline=_baseline(entries, times, start, zone, thresholds, holdings),
             ratings=entries[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)],
         )
-        improvement = follow_up.first_improvement(upright_day_scores(follow_up.ratings, zone))
-        relapse = _relapse(follow_up, improvement)
-        judgements = [
-            j
-            for j in (
-                relapse and relapse[0],
-                _no_response(follow_up, as_of),
-                _rebound(follow_up),
-            )
-            if j
-        ]
-        judgements.sort(key=lambda j: j.kind)
+        improvement = follow_up.improvement
+        relapse = _relapse(follow_up)
+        relapse_judgement = relapse[0] if relapse else None
+        judgements = sorted(
+            (
+                j
+                for j in (relapse_judgement, _no_response(follow_up, as_of), _rebound(follow_up))
+                if j is not None
+            ),
+            key=lambda j: j.kind,
+        )
         if improvement is not None:
             # Holding from the improvement day to the day before its relapse run began,
             # or to the window's last day if it never relapsed.
@@ -229,23 +245,19 @@ def assess_treatments(
             else:
                 last = local_day(end - timedelta(microseconds=1), zone)
             holdings.append(_Holding(treatment.id, start, improvement[0], last, follow_up.baseline))
-        courses.append(
-            _course(follow_up, improvement, relapse and relapse[0], judgements, upright_times)
-        )
+        courses.append(_course(follow_up, relapse_judgement, judgements, upright_times))
     return courses
 
 
 def _course(
     f: _FollowUp,
-    improvement: tuple[date, float] | None,
     relapse: Judgement | None,
     judgements: list[Judgement],
     upright_times: list[datetime],
 ) -> TreatmentCourse:
     th = f.thresholds
-    in_window = f.in_improvement_window()
-    logged = f.logged_by_72h()
-    early = f.first_improvement(upright_day_scores(logged, f.zone))
+    improvement, early = f.improvement, f.improvement_by_72h
+    in_window, logged = f.in_improvement_window, f.logged_by_72h
     improved_on, counted = None, []
     if improvement is not None:
         improved_on, counted = improvement[0], in_window
@@ -331,14 +343,14 @@ def _left_out(holdings: dict[str, _Holding]) -> tuple[tuple[str, date, date], ..
     )
 
 
-def _relapse(f: _FollowUp, improvement: tuple[date, float] | None) -> tuple[Judgement, date] | None:
+def _relapse(f: _FollowUp) -> tuple[Judgement, date] | None:
     """Improved, then a run of upright ratings back up towards the baseline.
 
     Returns the judgement and the local day its run began (where holding ended).
     """
+    improvement, scores = f.improvement, f.scores
     if improvement is None:
         return None
-    scores = upright_day_scores(f.ratings, f.zone)
     improved_on = improvement[0]
     # The best point before a run is the lowest day score from the improvement day up
     # to the day before the run starts: a run is measured against what was seen so far.
@@ -348,7 +360,7 @@ def _relapse(f: _FollowUp, improvement: tuple[date, float] | None) -> tuple[Judg
         here = (scores[day], day)
         running_best.append(min(running_best[-1], here) if running_best else here)
 
-    candidates = [r for r in f.upright if f.day(r) > improved_on]
+    candidates = [r for r, d in zip(f.upright, f.upright_days, strict=True) if d > improved_on]
     proof = _first_run(f, candidates, best_days, running_best)
     if proof is None:
         return None
@@ -416,14 +428,14 @@ def _no_response(f: _FollowUp, as_of: datetime) -> Judgement | None:
     due = f.start + timedelta(hours=th.no_response_hours)
     if f.end < due:
         return None  # the next treatment came first
-    logged = f.logged_by_72h()
+    logged = f.logged_by_72h
     checkpoint = CHECKPOINT_72H
     if len(logged) < th.no_response_min_entries:
         # A patient who logs less often: judged once more at the end of the window.
         due, checkpoint = f.improvement_window_end, CHECKPOINT_7D
-        if f.first_improvement(upright_day_scores(logged, f.zone)) is not None:
+        if f.improvement_by_72h is not None:
             return None  # an improvement already seen by 72 h stands
-        logged = f.in_improvement_window()
+        logged = f.in_improvement_window
         if f.end < due or len(logged) < th.no_response_min_entries:
             return None  # silence is not a failed treatment
     if as_of < due:
