@@ -33,3 +33,6 @@ class ErrorCode(models.TextChoices):
     NOT_READY = "not_ready", "The export is still being built: poll its status."
     EXPIRED = "expired", "The export expired: request a new one."
     AUDIT_UNAVAILABLE = "audit_unavailable", "Retry later: the read could not be recorded."
+    ID_TAKEN = "id_taken", "The id belongs to another record: send it with a new id."
+    # Degraded service (issue 15): a part it needs is down for a moment.
+    UNAVAILABLE = "unavailable", "Retry after `Retry-After` seconds; nothing was changed."

@@ -6,6 +6,7 @@ state), so charts can be drawn in a worker without a display.
 
 import io
 import math
+import re
 from datetime import date, timedelta
 
 from matplotlib import rc_context
@@ -171,4 +172,33 @@ def relapse_free_chart_svg(
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "relapse-free"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     markup = buffer.getvalue()
-    return markup[markup.index("<svg") :]
+    return without_inline_styles(markup[markup.index("<svg") :])
+
+
+# SVG properties that are also presentation attributes: the only ones matplotlib writes.
+_PRESENTATION = frozenset(
+    {
+        "clip-path", "fill", "fill-opacity", "font-family", "font-size", "font-style",
+        "font-weight", "opacity", "stroke", "stroke-dasharray", "stroke-dashoffset",
+        "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-opacity",
+        "stroke-width", "text-anchor",
+    }
+)  # fmt: skip
+_STYLE_ATTRIBUTE = re.compile(r'style="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL)
+
+
+def without_inline_styles(markup: str) -> str:
+    """matplotlib's `style="..."` as presentation attributes, its `<style>` element dropped.
+
+    The pages' Content-Security-Policy (`style-src 'self'`) refuses inline styles, which
+    would leave every line of the chart unstroked; presentation attributes are not styles.
+    """
+
+    def attributes(match: re.Match) -> str:
+        pairs = [part.split(":", 1) for part in match[1].split(";") if part.strip()]
+        if any(len(pair) != 2 or pair[0].strip() not in _PRESENTATION for pair in pairs):
+            return match[0]  # something else: left as it was
+        return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    return _STYLE_ATTRIBUTE.sub(attributes, _STYLE_ELEMENT.sub("", markup))

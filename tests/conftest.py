@@ -51,8 +51,11 @@ def fast_hashing_and_fresh_cache(settings):
     counters and evaluation markers for every test."""
     from django.core.cache import cache
 
+    from config import broker
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    broker.reset()
     yield
     cache.clear()
 

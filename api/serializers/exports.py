@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.fields import OffsetDateTimeField
-from exports.models import ExportFormat, ExportJob, ExportStatus
+from exports.models import ExportFormat, ExportJob, ExportStatus, validate_export_day
 
 
 class ExportRequestSerializer(serializers.Serializer):
@@ -16,8 +16,10 @@ class ExportRequestSerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         # `from` is a Python keyword, so these two cannot be class attributes.
-        fields["from"] = serializers.DateField(required=False, allow_null=True, source="date_from")
-        fields["to"] = serializers.DateField(required=False, allow_null=True, source="date_to")
+        for name, source in (("from", "date_from"), ("to", "date_to")):
+            fields[name] = serializers.DateField(
+                required=False, allow_null=True, source=source, validators=[validate_export_day]
+            )
         return fields
 
     def validate(self, attrs):

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from diary.models import Condition, Patient
+from diary.models.patients import validate_single_line
 from diary.time_zones import available_zones
 
 
@@ -28,7 +29,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
 
 class PatientEnrollSerializer(serializers.Serializer):
-    display_name = serializers.CharField(max_length=200)
+    display_name = serializers.CharField(max_length=200, validators=[validate_single_line])
     timezone = serializers.ChoiceField(choices=sorted(available_zones()))
     condition = serializers.ChoiceField(choices=Condition.choices, default=Condition.UNKNOWN)
     clinicians = serializers.ListField(

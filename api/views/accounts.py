@@ -2,7 +2,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -15,6 +14,7 @@ from api.serializers.accounts import (
     MeSerializer,
     TokenPairSerializer,
 )
+from api.throttling import ScopedRateThrottle
 from diary.services.patients import EnrollmentRefused, patient_account_claim
 from notifications.services.devices import devices_remove
 

@@ -1,6 +1,7 @@
 """Token views that write the audit trail and answer a lockout as such."""
 
 from axes.utils import reset as axes_reset
+from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -25,6 +26,9 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
     """Log in. django-axes (AxesStandaloneBackend) counts the failures and
     refuses a locked-out username or IP, even with the right password.
 
+    The failure count axes writes to PostgreSQL must outlive the refusal: it
+    is answered, not raised, so ATOMIC_REQUESTS commits the count with it.
+
     A success clears the username's count only: clearing the address's too
     would let someone with one account reset their guessing budget.
     """
@@ -35,7 +39,7 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
         )
         try:
             response = super().post(request, *args, **kwargs)
-        except AuthenticationFailed:
+        except AuthenticationFailed as exc:
             # Axes marks the DRF request it was handed (simplejwt passes it on).
             locked = bool(getattr(request, "axes_locked_out", False))
             audit_record(
@@ -44,9 +48,11 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
                 actor_username=username,
                 outcome=Outcome.LOCKED_OUT if locked else Outcome.FAILURE,
             )
-            if locked:
-                raise LockedOut() from None
-            raise
+            response = self.handle_exception(LockedOut() if locked else exc)
+            # The error handler marked the request's transaction for rollback;
+            # nothing failed in it, and axes' count must be kept.
+            transaction.set_rollback(False)
+            return response
         axes_reset(username=username)
         user = User.objects.filter(username=username).only("id", "username", "role").first()
         audit_record(

@@ -13,16 +13,17 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
-from api.errors import error_response
+from api.errors import BrokerUnavailable, error_response
 from api.permissions import IsDiaryReader
 from api.serializers.exports import (
     ExportAcceptedSerializer,
     ExportJobSerializer,
     ExportRequestSerializer,
 )
+from api.throttling import ScopedRateThrottle
 from api.views.scope import own_patient
+from config import broker
 from diary.models import Patient
 from exports.models import ExportJob
 from exports.services import (
@@ -80,6 +81,10 @@ class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         serializer = ExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if broker.unavailable():
+            # Only a worker builds files: with the broker away, say when to ask again
+            # rather than accept a job that would fail.
+            raise BrokerUnavailable
         job = export_request(
             patient=self._patient(data.get("patient")),
             requested_by=request.user,

@@ -29,7 +29,7 @@ from notifications.services.webhooks import webhook_status
 
 
 class DeviceView(APIView):
-    """Register this phone's push token (201), or move a known token to this login (200)."""
+    """Register this phone's push token for this login (201; 200 if it was registered)."""
 
     permission_classes = [IsPatient]
 

@@ -40,7 +40,8 @@ class PatientViewSet(
 
     def get_queryset(self):
         queryset = visible_patients(self.request.user)
-        search = self.request.query_params.get("search", "").strip()
+        # PostgreSQL text cannot hold a NUL character (it was a 500): drop it.
+        search = self.request.query_params.get("search", "").replace("\x00", "").strip()
         return queryset.filter(display_name__icontains=search) if search else queryset
 
     @extend_schema(request=PatientEnrollSerializer, responses={201: EnrolledPatientSerializer})

@@ -15,7 +15,14 @@ from api.views.auditing import AuditedReads
 from api.views.scope import own_patient
 from audit.queries import record_revisions
 from diary.models import SymptomEntry, Treatment
-from diary.services.records import RecordDeleted, record_create, record_delete, record_update
+from diary.services.records import (
+    RecordDeleted,
+    RecordIdTaken,
+    record_create,
+    record_delete,
+    record_update,
+)
+from diary.services.sync import ID_TAKEN_MESSAGE
 
 
 def deleted_response():
@@ -41,6 +48,8 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
         )
     except RecordDeleted:
         return deleted_response()
+    except RecordIdTaken:
+        return error_response("id_taken", ID_TAKEN_MESSAGE, status.HTTP_409_CONFLICT)
     return Response(
         type(serializer)(record).data,
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

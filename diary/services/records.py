@@ -7,7 +7,7 @@ import uuid as uuid_module
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import Action, RecordRevision
@@ -29,6 +29,10 @@ RECORD_TYPE_NAMES: dict[type[DiaryRecord], str] = {SymptomEntry: "entry", Treatm
 
 class RecordDeleted(Exception):
     """A create or change named a record the patient has already deleted."""
+
+
+class RecordIdTaken(Exception):
+    """A create named an id that belongs to another patient's record."""
 
 
 def split_offset(moment: datetime) -> tuple[datetime, int]:
@@ -75,19 +79,26 @@ def record_create(
         if existing is not None:
             return existing, False
     extra = {"recorded_by": recorded_by} if model is Treatment else {}
-    record = model.objects.create(
-        uuid=record_uuid or uuid_module.uuid4(),
-        patient=patient,
-        version=version,
-        **extra,
-        **to_model_values(model, values),
-    )
+    try:
+        with transaction.atomic():
+            record = model.objects.create(
+                uuid=record_uuid or uuid_module.uuid4(),
+                patient=patient,
+                version=version,
+                **extra,
+                **to_model_values(model, values),
+            )
+    except IntegrityError as exc:  # another patient's create of this id won a race
+        raise RecordIdTaken(str(record_uuid)) from exc
     _audit(Action.CREATE, record)
     return record, True
 
 
 def _find(model: type[R], patient: Patient, record_uuid) -> R | None:
-    record = model.objects.filter(patient=patient, uuid=record_uuid).first()
+    # By id alone: ids are unique across patients, and another's is refused.
+    record = model.objects.filter(uuid=record_uuid).first()
+    if record is not None and record.patient_id != patient.pk:
+        raise RecordIdTaken(str(record_uuid))
     if record is not None and record.is_deleted:
         raise RecordDeleted(str(record_uuid))
     return record

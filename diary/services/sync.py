@@ -25,6 +25,9 @@ from diary.services.changes import diary_change_begin
 from diary.services.records import has_changes, to_model_values
 
 CREATED, UNCHANGED, UPDATED, DELETED = "created", "unchanged", "updated", "deleted"
+# Stands for a record of another diary in a look-up by id.
+TAKEN = object()
+ID_TAKEN_MESSAGE = "This id is used by another record; send the item with a new id."
 
 RECORD_TYPES: dict[str, type[DiaryRecord]] = {"entry": SymptomEntry, "patch": Treatment}
 
@@ -143,21 +146,25 @@ def sync_replayed(
 
 
 def _stored_fingerprints(model, patient: Patient, uuids: list[uuid_module.UUID]) -> list:
-    """(id, sync digest, not deleted) of this diary's records with these ids."""
+    """(id, sync digest, live in this diary) of the records with these ids.
+
+    Every diary's, not only this one's: an id held by another patient is not
+    absent (inserting it would fail) and never a replay; the full path reports it.
+    """
     if connection.vendor != "postgresql":
         return [
-            (item_uuid, digest, deleted_at is None)
-            for item_uuid, digest, deleted_at in model.objects.filter(
-                patient=patient, uuid__in=uuids
-            ).values_list("uuid", "sync_digest", "deleted_at")
+            (item_uuid, digest, deleted_at is None and patient_id == patient.pk)
+            for item_uuid, digest, deleted_at, patient_id in model.objects.filter(
+                uuid__in=uuids
+            ).values_list("uuid", "sync_digest", "deleted_at", "patient_id")
         ]
     # Every sync asks this for up to 500 ids: plain SQL costs half what building
     # the same query through the ORM does (~0.4 ms a call).
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT uuid, sync_digest, deleted_at IS NULL FROM {table} "  # noqa: S608
-            "WHERE patient_id = %s AND uuid = ANY(%s::uuid[])",
+            f"SELECT uuid, sync_digest, deleted_at IS NULL AND patient_id = %s "  # noqa: S608
+            f"FROM {table} WHERE uuid = ANY(%s::uuid[])",
             [patient.pk, uuid_array(uuids)],
         )
         return cursor.fetchall()
@@ -171,6 +178,8 @@ def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, l
         record = existing.get(item.uuid)
         if record is None:
             to_create.append((item, values))
+        elif record is TAKEN:
+            statuses[item.index] = ItemError("id_taken", ID_TAKEN_MESSAGE)
         elif record.is_deleted:
             # Never resurrect: the patient deleted it after this change was queued.
             statuses[item.index] = ItemError("deleted", "This record was deleted; not applied.")
@@ -182,9 +191,17 @@ def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, l
 
 
 def _existing(model, patient: Patient, uuids) -> dict:
+    """This diary's records with these ids; TAKEN for an id of another diary.
+
+    Ids are unique across patients: another patient's id can neither be
+    written over nor shadowed (issue 15, probe 5).
+    """
     if not uuids:
         return {}
-    return {r.uuid: r for r in model.objects.filter(patient=patient, uuid__any=uuids)}
+    return {
+        r.uuid: r if r.patient_id == patient.pk else TAKEN
+        for r in model.objects.filter(uuid__any=uuids)
+    }
 
 
 def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dict:
@@ -239,10 +256,13 @@ def _needs_write(patient, entries, patches, deletions, found) -> bool:
             record = existing.get(item.uuid)
             if record is None:
                 return True
+            if record is TAKEN:
+                continue
             if not record.is_deleted and has_changes(record, to_model_values(model, item.values)):
                 return True
     return any(
-        (r := found[RECORD_TYPES[d.record_type]].get(d.uuid)) is not None and not r.is_deleted
+        (r := found[RECORD_TYPES[d.record_type]].get(d.uuid)) not in (None, TAKEN)
+        and not r.is_deleted
         for d in deletions
     )
 
@@ -339,7 +359,7 @@ def _apply_deletions(deletions: list[SyncDeletion], found, version, recorded_by=
     for deletion in deletions:
         model = RECORD_TYPES[deletion.record_type]
         record = found[model].get(deletion.uuid)
-        if record is None:
+        if record is None or record is TAKEN:
             statuses[deletion.index] = ItemError("not_found", "No such record in this diary.")
         elif record.is_deleted:
             statuses[deletion.index] = UNCHANGED
@@ -395,7 +415,14 @@ class SyncPosition:
             entries, patches = tuple(map(int, data["e"])), tuple(map(int, data["t"]))
             if data["v"] != 1 or len(entries) != 2 or len(patches) != 2:
                 raise ValueError
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            RecursionError,
+            binascii.Error,
+            UnicodeDecodeError,
+        ) as exc:
             raise InvalidCursor("This sync cursor is not valid; sync again without one.") from exc
         return cls(entries=entries, patches=patches)
 

@@ -94,6 +94,19 @@ def _transmit(delivery: Delivery) -> None:
         raise TransportError(f"unknown channel {delivery.channel}", permanent=True)
 
 
+def _as_transport_error(exc: Exception) -> TransportError:
+    """Whatever a transport raised, as a failure the retry policy can judge.
+
+    An exception the transports do not know (a bug, a library's surprise) used
+    to leave the delivery `sending` for good, released and retried every ten
+    minutes without an error. Now it is recorded and counts as an attempt.
+    """
+    if isinstance(exc, TransportError):
+        return exc
+    logger.exception("Unexpected failure sending a delivery")
+    return TransportError(f"{type(exc).__name__}: {exc}", permanent=False)
+
+
 def _record_failure(claimed, exc: TransportError, attempts: int, now) -> SendOutcome:
     """Permanent, or out of attempts: failed for good. Otherwise pending again, later."""
     if exc.permanent or attempts >= settings.NOTIFY_MAX_ATTEMPTS:
@@ -133,8 +146,8 @@ def delivery_send(*, delivery_id, now: dt.datetime | None = None) -> SendOutcome
         return SendOutcome(DeliveryStatus.SKIPPED)
     try:
         _transmit(delivery)
-    except TransportError as exc:
-        return _record_failure(claimed, exc, delivery.attempts, now)
+    except Exception as exc:  # every delivery ends: see _as_transport_error
+        return _record_failure(claimed, _as_transport_error(exc), delivery.attempts, now)
     claimed.update(status=DeliveryStatus.SENT, claim=None, sent_at=timezone.now(), last_error="")
     return SendOutcome(DeliveryStatus.SENT)
 
@@ -193,7 +206,8 @@ def digest_send(*, recipient_id: int, now: dt.datetime | None = None) -> SendOut
     body = f"Flags raised since your last digest:\n\n{lines}\n\n{NOT_A_DIAGNOSIS}\n"
     try:
         send_email(to=deliveries[0].recipient.email, subject=subject, body=body)
-    except TransportError as exc:
-        return _record_failure(claimed, exc, max(d.attempts for d in deliveries), now)
+    except Exception as exc:  # every delivery ends: see _as_transport_error
+        attempts = max(d.attempts for d in deliveries)
+        return _record_failure(claimed, _as_transport_error(exc), attempts, now)
     claimed.update(status=DeliveryStatus.SENT, claim=None, sent_at=timezone.now(), last_error="")
     return SendOutcome(DeliveryStatus.SENT)

@@ -26,6 +26,7 @@ def test_the_page_shows_the_table_the_curves_and_the_caution(cohort, cast):  # n
     page = response.content.decode()
     assert "Small numbers." in page
     assert "<svg" in page and "Relapse-free (%)" in page
+    assert 'stroke="#c0392b"' in page  # presentation attributes: no inline style for the CSP
     rows = response.context["rows"]
     assert [(key, o.treatments) for key, _label, o in rows] == [
         ("blind", 2),
@@ -108,7 +109,8 @@ def test_the_page_in_a_browser_is_accessible_and_downloads_the_csv(live_server, 
     from tests.browser import VIEWPORT, assert_accessible, log_in
 
     call_command("seed_demo", stdout=io.StringIO())  # three patched patients, judged
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    # bypass_csp: the clinic's CSP (script-src 'self') would refuse the injected axe-core.
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     try:
@@ -127,5 +129,27 @@ def test_the_page_in_a_browser_is_accessible_and_downloads_the_csv(live_server, 
         with page.expect_download() as download:
             page.get_by_role("link", name="Download CSV").click()
         assert download.value.suggested_filename.endswith("-condition.csv")
+    finally:
+        context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_curves_are_drawn_under_the_pages_content_security_policy(live_server, browser):
+    from django.core.management import call_command
+
+    from tests.browser import VIEWPORT, log_in
+
+    call_command("seed_demo", stdout=io.StringIO())
+    context = browser.new_context(viewport=VIEWPORT)  # the CSP applies
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        log_in(page, live_server.url, "clinician", "demo-password")
+        page.goto(f"{live_server.url}/clinic/outcomes/")
+        strokes = page.evaluate(
+            "() => [...document.querySelectorAll('figure.chart svg path')]"
+            ".map(p => getComputedStyle(p).stroke)"
+        )
+        assert "rgb(192, 57, 43)" in strokes  # the first group's curve, in its colour
     finally:
         context.close()
