@@ -87,7 +87,7 @@ def outcomes_page(request):
             curve_table=_curve_table(rows[:-1]),
             csv_query=request.GET.urlencode(),
         )
-    return render(request, "clinic/outcomes.html", context, status=200 if outcomes else 400)
+    return render(request, "clinic/outcomes.html", context, status=400 if outcomes is None else 200)
 
 
 def _curve_table(rows) -> list[dict]:
