@@ -63,6 +63,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Messages follow Accept-Language; without it, an API login's own `language`
+    # (api.authentication activates it once the caller is known).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -76,7 +79,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # the landing page at /
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -107,11 +110,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages of API messages, push texts and emails: catalogues under
+# locale/ (django.po kept in git, compiled to .mo by the build: see Makefile).
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]  # the landing page's stylesheet
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Locally, serve static files straight from the apps (no collectstatic needed).
 WHITENOISE_USE_FINDERS = DEBUG
@@ -128,7 +136,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.DiaryPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.DiaryAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     # Fail open when their cache (Redis) is down: api/throttling.py.
     "DEFAULT_THROTTLE_CLASSES": [
@@ -139,6 +147,7 @@ REST_FRAMEWORK = {
         "anon": env("THROTTLE_ANON", default="60/min"),
         "user": env("THROTTLE_USER", default="1200/min"),
         "enroll": env("THROTTLE_ENROLL", default="10/hour"),
+        "password": env("THROTTLE_PASSWORD", default="10/hour"),
     },
     "UNAUTHENTICATED_USER": None,
 }
@@ -155,14 +164,25 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSF leak symptom diary API",
     "DESCRIPTION": (
-        "The contract the phone app and clinic pages are built against (v1). "
-        "Errors always have the shape "
-        '`{"error": {"code", "message", "fields"}}`. Flags are prompts for a '
-        "clinician to review, not diagnoses."
+        "The contract the phone app and clinic pages are built against (v1; see "
+        "`docs/api.md`, `docs/mobile-quickstart.md` and `docs/errors.md` in the repository). "
+        "Bodies are JSON; times are ISO 8601 with an offset and answered in UTC. Every error "
+        'has the shape `{"error": {"code", "message", "fields"}}`: act on `code` (an enum, '
+        "listed with each operation's statuses), show `message`. Diary records carry an id "
+        "the phone chooses, so every create and every sync batch is safe to retry as is. "
+        "Flags are prompts for a clinician to review, not diagnoses."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations are tagged (and generated client modules named) by resource,
+    # the first path segment after the prefix: entries, sync, auth, me...
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Stable enum names for generated clients, whichever components share a field name.
+    "ENUM_NAME_OVERRIDES": {
+        "TreatmentKindEnum": "diary.models.TreatmentKind",
+        "FlagKindEnum": "diary.models.FlagKind",
+    },
     # Served from our own static files: the docs page works without a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -170,6 +190,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- The diary -----------------------------------------------------------------
 ENROLLMENT_CODE_TTL = timedelta(hours=env.int("ENROLLMENT_CODE_HOURS", default=72))
+# A password reset code (handed to a patient by their care team) lives this long.
+RESET_CODE_TTL = timedelta(hours=env.int("RESET_CODE_HOURS", default=24))
 SYNC_MAX_ITEMS = 500
 # How far in the future a phone's clock may be before an entry is refused.
 ENTRY_FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -214,6 +236,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+if CELERY_KEY_PREFIX := env("CELERY_KEY_PREFIX", default=""):
+    # Every broker key under this prefix: two deployments (or two checkouts'
+    # test runs) can share one Redis database.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = CELERY_KEY_PREFIX
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A publish that fails is retried once, briefly; then the outbox keeps the job.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -412,6 +438,14 @@ CELERY_BEAT_SCHEDULE |= {
     },
 }
 # --- end audit trail and abuse protection ---
+
+# --- API v1.1 (issue 12): token families keep a row per refresh; expired ones go daily.
+CELERY_BEAT_SCHEDULE |= {
+    "purge-expired-tokens": {
+        "task": "accounts.tasks.purge_expired_tokens",
+        "schedule": env.int("TOKEN_PURGE_INTERVAL_SECONDS", default=86400),
+    },
+}
 
 # --- Clinic web pages (issue 6): server-rendered pages under /clinic/ ---
 # Session login (Django's LoginView) with CSRF; staff roles only, scoped like the API.

@@ -1,4 +1,6 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from diary.models import Approach, Posture, SymptomEntry, Treatment, TreatmentKind
 from diary.spinal_levels import normalize_levels
@@ -13,6 +15,8 @@ MAX_ONSET_OR_RELIEF_MINUTES = 24 * 60
 
 
 class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One symptom entry: how the patient feels at one moment in one posture."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     recorded_at = OffsetDateTimeField()
@@ -31,6 +35,11 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=SYMPTOMS), required=False, max_length=len(SYMPTOMS)
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -47,6 +56,7 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
             "relief_minutes",
             "symptoms",
             "note",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -67,15 +77,21 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         posture = current("posture")
         errors = {}
         if current("onset_minutes") is not None and posture == Posture.LYING:
-            errors["onset_minutes"] = ["Onset minutes are for sitting or standing entries."]
+            errors["onset_minutes"] = [
+                ErrorDetail(_("Onset minutes are for sitting or standing entries."), "upright_only")
+            ]
         if current("relief_minutes") is not None and posture != Posture.LYING:
-            errors["relief_minutes"] = ["Relief minutes are for lying entries."]
+            errors["relief_minutes"] = [
+                ErrorDetail(_("Relief minutes are for lying entries."), "lying_only")
+            ]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
 
 
 class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One treatment (a blood patch or another procedure) that relapse is judged against."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     performed_at = OffsetDateTimeField()
@@ -92,6 +108,11 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -107,6 +128,7 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
             "volume_ml",
             "note",
             "recorded_by",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -118,9 +140,9 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
         try:
             return normalize_levels(value)
         except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+            raise serializers.ValidationError(str(exc), code="invalid_level") from exc
 
     def validate_volume_ml(self, value):
         if value is not None and value <= 0:
-            raise serializers.ValidationError("Volume must be more than 0 mL.")
+            raise serializers.ValidationError(_("Volume must be more than 0 mL."), code="min_value")
         return value

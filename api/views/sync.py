@@ -2,13 +2,14 @@
 
 import uuid
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.errors import error_body, error_response
+from api.errors import error_body, error_response, field_codes_of
 from api.permissions import IsPatient
 from api.serializers.entry_fast_path import entry_fast_path
 from api.serializers.records import EntrySerializer, TreatmentSerializer
@@ -19,8 +20,10 @@ from api.serializers.sync import (
     SyncResultSerializer,
 )
 from api.views.scope import own_patient
+from diary.services.records import RECORD_TYPE_NAMES
 from diary.services.sync import (
     InvalidCursor,
+    ItemConflict,
     ItemError,
     SyncDeletion,
     SyncItem,
@@ -39,6 +42,14 @@ FAST_PATHS = {"entry": entry_fast_path}
 
 
 def _item_result(item_id, outcome) -> dict:
+    if isinstance(outcome, ItemConflict):
+        record = outcome.record
+        current = SERIALIZERS[RECORD_TYPE_NAMES[type(record)]](record).data
+        return {
+            "id": item_id,
+            "status": "conflict",
+            "error": error_body(outcome.code, outcome.message, current=current)["error"],
+        }
     if isinstance(outcome, ItemError):
         return {
             "id": item_id,
@@ -48,19 +59,32 @@ def _item_result(item_id, outcome) -> dict:
     return {"id": item_id, "status": outcome}
 
 
-def _invalid(item_id, errors) -> dict:
-    fields = errors if isinstance(errors, dict) else {"non_field_errors": errors}
+def _invalid(item_id, exc: ValidationError) -> dict:
+    fields, codes = exc.detail, exc.get_codes()
+    if not isinstance(fields, dict):
+        fields, codes = {"non_field_errors": fields}, {"non_field_errors": codes}
+    message = _("This item is not valid; it was not saved.")
     return {
         "id": item_id,
         "status": "error",
-        "error": error_body("invalid", "This item is not valid; it was not saved.", fields)[
-            "error"
-        ],
+        "error": error_body("invalid", message, fields, field_codes_of(fields, codes))["error"],
     }
+
+
+def _bad_base_version() -> ValidationError:
+    message = _("Send the `version` of the record as the phone last saw it (an integer ≥ 0).")
+    return ValidationError({"base_version": [message]}, code="invalid")
 
 
 def _client_id(raw):
     return raw.get("id") if isinstance(raw, dict) else None
+
+
+def _echoed_id(raw) -> str | None:
+    """The id to name in an invalid item's result: the schema promises a string
+    or null, whatever JSON the phone put there."""
+    item_id = _client_id(raw)
+    return item_id if isinstance(item_id, str) else None
 
 
 def _validate_items(patient, record_type, raw_items, results) -> tuple[list[SyncItem], frozenset]:
@@ -86,21 +110,39 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
     for index, raw in enumerate(raw_items):
         if index in replayed:
             continue
+        base_version = None
+        if type(raw) is dict and "base_version" in raw:  # v1.1: only then a version check
+            raw = dict(raw)
+            base_version = raw.pop("base_version")
+            if type(base_version) is not int or base_version < 0:
+                results[index] = _invalid(_echoed_id(raw), _bad_base_version())
+                continue
         values = fast_path(raw, recognised.ids.get(index)) if fast_path else None
         if values is None:  # not plainly well-formed: the serializer judges and explains
             try:
                 values = dict(serializer.run_validation(raw))
             except ValidationError as exc:
-                results[index] = _invalid(_client_id(raw), exc.detail)
+                results[index] = _invalid(_echoed_id(raw), exc)
                 continue
         item_uuid = values.pop("uuid", None) or uuid.uuid4()
         if item_uuid in seen:
             results[index] = _invalid(
-                str(item_uuid), {"id": ["This id appears twice in the batch."]}
+                str(item_uuid),
+                ValidationError(
+                    {"id": [_("This id appears twice in the batch.")]}, code="duplicate_id"
+                ),
             )
             continue
         seen.add(item_uuid)
-        items.append(SyncItem(index=index, uuid=item_uuid, values=values, digest=digests[index]))
+        items.append(
+            SyncItem(
+                index=index,
+                uuid=item_uuid,
+                values=values,
+                digest=digests[index],
+                base_version=base_version,
+            )
+        )
     return items, recognised.absent
 
 
@@ -135,9 +177,16 @@ def _validate_deletions(raw_items, results) -> list[SyncDeletion]:
         try:
             data = serializer.run_validation(raw)
         except ValidationError as exc:
-            results[index] = _invalid(_client_id(raw), exc.detail)
+            results[index] = _invalid(_echoed_id(raw), exc)
             continue
-        deletions.append(SyncDeletion(index=index, record_type=data["type"], uuid=data["id"]))
+        deletions.append(
+            SyncDeletion(
+                index=index,
+                record_type=data["type"],
+                uuid=data["id"],
+                base_version=data.get("base_version"),
+            )
+        )
     return deletions
 
 
@@ -177,8 +226,12 @@ class SyncView(APIView):
     def post(self, request):
         """Apply an offline batch: a result per item, in the order sent.
 
-        Statuses: created, unchanged, updated, deleted, or error (with the
-        reason). Bad items never stop the good ones; a replay changes nothing.
+        Statuses: created, unchanged, updated, deleted, conflict, or error
+        (with the reason). Bad items never stop the good ones; a replay
+        changes nothing. An item (entry, patch or deletion) may carry
+        `base_version`, the record's `version` its change was made to: if the
+        stored record has moved on since, that item is answered `conflict` with
+        the stored record in `error.current`, and nothing of it is written.
         """
         digest = batch_digest(request.body)  # before request.data: the bytes as sent
         patient = own_patient(request.user)

@@ -1,7 +1,7 @@
 from diary.models import lookups  # noqa: F401  (registers uuid__any)
 from diary.models.flags import ClinicThresholds, Flag, FlagKind, FlagStatus
 from diary.models.follow_ups import TreatmentFollowUp
-from diary.models.patients import Condition, EnrollmentCode, Patient
+from diary.models.patients import Condition, EnrollmentCode, Patient, ResetCode
 from diary.models.records import (
     UPRIGHT_POSTURES,
     Approach,
@@ -22,6 +22,7 @@ __all__ = [
     "FlagStatus",
     "Patient",
     "Posture",
+    "ResetCode",
     "SymptomEntry",
     "Treatment",
     "TreatmentFollowUp",

@@ -35,6 +35,20 @@ class RecordIdTaken(Exception):
     """A create named an id that belongs to another patient's record."""
 
 
+class VersionMismatch(Exception):
+    """The record is no longer at the version the change was made to (If-Match)."""
+
+    def __init__(self, current: DiaryRecord) -> None:
+        super().__init__(f"record {current.uuid} is at version {current.version}")
+        self.current = current
+
+
+def _expect(record: DiaryRecord, versions) -> None:
+    """`versions`: the versions the caller will change (None: any)."""
+    if versions is not None and record.version not in versions:
+        raise VersionMismatch(record)
+
+
 def split_offset(moment: datetime) -> tuple[datetime, int]:
     """UTC instant plus the offset (minutes) the phone sent it with."""
     offset = moment.utcoffset()
@@ -124,17 +138,20 @@ def _locked_current(record: R) -> tuple[R, int]:
 
 
 @transaction.atomic
-def record_update(*, record: R, values: dict[str, Any], by=None) -> R:
+def record_update(*, record: R, values: dict[str, Any], by=None, if_version_in=None) -> R:
     """Change a record; the version it replaces is kept (who changed it, when).
 
-    Raises RecordDeleted if the record was deleted meanwhile.
+    Raises RecordDeleted if the record was deleted meanwhile, VersionMismatch
+    if `if_version_in` (If-Match) is given and the record is at another version.
     """
     values = to_model_values(type(record), values)
+    _expect(record, if_version_in)
     if not has_changes(record, values):
         return record
     record, version = _locked_current(record)
     if record.is_deleted:
         raise RecordDeleted(str(record.uuid))
+    _expect(record, if_version_in)  # again under the lock: a change may have just committed
     if not has_changes(record, values):
         return record
     revisions_keep(
@@ -153,16 +170,19 @@ def record_update(*, record: R, values: dict[str, Any], by=None) -> R:
 
 
 @transaction.atomic
-def record_delete(*, record: DiaryRecord, by=None) -> None:
+def record_delete(*, record: DiaryRecord, by=None, if_version_in=None) -> None:
     """Leave a tombstone: the phone learns of the delete through sync.
 
-    The version it ends is kept in the record's history.
+    The version it ends is kept in the record's history. VersionMismatch as
+    for record_update.
     """
     if record.is_deleted:
         return
+    _expect(record, if_version_in)
     record, version = _locked_current(record)
     if record.is_deleted:
         return  # deleted meanwhile: one tombstone, one revision
+    _expect(record, if_version_in)
     revisions_keep(
         records=[record],
         record_type=RECORD_TYPE_NAMES[type(record)],

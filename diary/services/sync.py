@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import Action, RecordRevision
 from audit.services import audit_record_many, revisions_keep
@@ -27,7 +29,7 @@ from diary.services.records import has_changes, to_model_values
 CREATED, UNCHANGED, UPDATED, DELETED = "created", "unchanged", "updated", "deleted"
 # Stands for a record of another diary in a look-up by id.
 TAKEN = object()
-ID_TAKEN_MESSAGE = "This id is used by another record; send the item with a new id."
+ID_TAKEN_MESSAGE = gettext_lazy("This id is used by another record; send the item with a new id.")
 
 RECORD_TYPES: dict[str, type[DiaryRecord]] = {"entry": SymptomEntry, "patch": Treatment}
 
@@ -42,6 +44,9 @@ class SyncItem(NamedTuple):
     uuid: uuid_module.UUID
     values: dict[str, Any]
     digest: str = ""  # item_digest of the item as sent
+    # The record's `version` the phone's change was made to (v1.1): if the
+    # stored record has moved on since, the item is a conflict, not a write.
+    base_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,12 +54,29 @@ class SyncDeletion:
     index: int
     record_type: str  # "entry" | "patch"
     uuid: uuid_module.UUID
+    base_version: int | None = None
 
 
 @dataclass(frozen=True)
 class ItemError:
     code: str
     message: str
+
+
+@dataclass(frozen=True)
+class ItemConflict(ItemError):
+    """The stored record moved on past the item's `base_version`: nothing was written."""
+
+    record: DiaryRecord | None = None
+
+
+def _conflict(record: DiaryRecord) -> ItemConflict:
+    message = _("This record was changed elsewhere since; nothing was overwritten.")
+    return ItemConflict("conflict", message, record)
+
+
+def _stale(base_version: int | None, record: DiaryRecord) -> bool:
+    return base_version is not None and record.version != base_version
 
 
 @dataclass
@@ -182,11 +204,13 @@ def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, l
             statuses[item.index] = ItemError("id_taken", ID_TAKEN_MESSAGE)
         elif record.is_deleted:
             # Never resurrect: the patient deleted it after this change was queued.
-            statuses[item.index] = ItemError("deleted", "This record was deleted; not applied.")
-        elif has_changes(record, values):
-            to_update.append((item, record, values))
-        else:
+            statuses[item.index] = ItemError("deleted", _("This record was deleted; not applied."))
+        elif not has_changes(record, values):
             statuses[item.index] = UNCHANGED
+        elif _stale(item.base_version, record):
+            statuses[item.index] = _conflict(record)
+        else:
+            to_update.append((item, record, values))
     return to_create, to_update, statuses
 
 
@@ -258,11 +282,16 @@ def _needs_write(patient, entries, patches, deletions, found) -> bool:
                 return True
             if record is TAKEN:
                 continue
-            if not record.is_deleted and has_changes(record, to_model_values(model, item.values)):
+            if (
+                not record.is_deleted
+                and not _stale(item.base_version, record)
+                and has_changes(record, to_model_values(model, item.values))
+            ):
                 return True
     return any(
         (r := found[RECORD_TYPES[d.record_type]].get(d.uuid)) not in (None, TAKEN)
         and not r.is_deleted
+        and not _stale(d.base_version, r)
         for d in deletions
     )
 
@@ -360,9 +389,11 @@ def _apply_deletions(deletions: list[SyncDeletion], found, version, recorded_by=
         model = RECORD_TYPES[deletion.record_type]
         record = found[model].get(deletion.uuid)
         if record is None or record is TAKEN:
-            statuses[deletion.index] = ItemError("not_found", "No such record in this diary.")
+            statuses[deletion.index] = ItemError("not_found", _("No such record in this diary."))
         elif record.is_deleted:
             statuses[deletion.index] = UNCHANGED
+        elif _stale(deletion.base_version, record):
+            statuses[deletion.index] = _conflict(record)
         else:
             by_model.setdefault(model, []).append(record)
             statuses[deletion.index] = DELETED
@@ -423,7 +454,9 @@ class SyncPosition:
             binascii.Error,
             UnicodeDecodeError,
         ) as exc:
-            raise InvalidCursor("This sync cursor is not valid; sync again without one.") from exc
+            raise InvalidCursor(
+                _("This sync cursor is not valid; sync again without one.")
+            ) from exc
         return cls(entries=entries, patches=patches)
 
 

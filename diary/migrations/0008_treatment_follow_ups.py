@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diary', '0006_evaluation_outbox_index'),
+        ('diary', '0007_reset_codes'),
     ]
 
     operations = [
