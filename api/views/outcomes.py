@@ -12,7 +12,7 @@ from diary.services.outcomes import GROUP_BY, clinic_outcomes
 
 class OutcomesView(APIView):
     """How the clinic's treatments did, per group: counts with 95 % Wilson intervals
-    and the Kaplan-Meier relapse-free curve (DOMAIN.md "Clinic outcomes").
+    and the Kaplan-Meier relapse-free curve (definitions: docs/outcomes.md).
 
     Aggregates of the caller's own clinic, whole: no patient names or ids.
     """
