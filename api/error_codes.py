@@ -54,8 +54,9 @@ class ErrorCode(models.TextChoices):
     )
     CONFLICT = (
         "conflict",
-        "Sync item: the record moved past its `base_version`; merge with `error.current` "
-        "and send again with the new version.",
+        "Sync item: the record moved past its `base_version`, or (day log, PGIC answer) "
+        "another record holds its day or checkpoint; merge with `error.current` and send "
+        "again (with the new version).",
     )
     DAY_EXISTS = (
         "day_exists",

@@ -15,7 +15,8 @@ ANYWHERE = {
     ErrorCode.UNAVAILABLE: 503,
 }
 # Codes a sync item's result carries (`POST /sync/`), beside any HTTP answer.
-SYNC_ITEM = {ErrorCode.CONFLICT, ErrorCode.DELETED, ErrorCode.DAY_EXISTS, ErrorCode.ID_TAKEN}
+# A day log or PGIC answer that clashes in sync is a `conflict` (issue 13), not `day_exists`.
+SYNC_ITEM = {ErrorCode.CONFLICT, ErrorCode.DELETED, ErrorCode.ID_TAKEN}
 # Codes on (nearly) every operation: naming them all would hide the rest.
 EVERYWHERE = {
     ErrorCode.INVALID,

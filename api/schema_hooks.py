@@ -89,7 +89,26 @@ SPECIFIC = {
     "patches_create": {409: [ErrorCode.DELETED, ErrorCode.ID_TAKEN]},
     "patches_partial_update": {409: [ErrorCode.DELETED], 412: [ErrorCode.PRECONDITION_FAILED]},
     "patches_destroy": {412: [ErrorCode.PRECONDITION_FAILED]},
-    "day_logs_create": {409: [ErrorCode.DAY_EXISTS]},
+    # Issue 13: day logs and PGIC answers, like entries and patches.
+    "day_logs_create": {409: [ErrorCode.DAY_EXISTS, ErrorCode.DELETED, ErrorCode.ID_TAKEN]},
+    "day_logs_partial_update": {
+        409: [ErrorCode.DAY_EXISTS, ErrorCode.DELETED],
+        412: [ErrorCode.PRECONDITION_FAILED],
+    },
+    "day_logs_destroy": {412: [ErrorCode.PRECONDITION_FAILED]},
+    "impressions_create": {
+        409: [ErrorCode.IMPRESSION_EXISTS, ErrorCode.DELETED, ErrorCode.ID_TAKEN]
+    },
+    "impressions_partial_update": {
+        409: [ErrorCode.IMPRESSION_EXISTS, ErrorCode.DELETED],
+        412: [ErrorCode.PRECONDITION_FAILED],
+    },
+    "impressions_destroy": {412: [ErrorCode.PRECONDITION_FAILED]},
+    # Only a patient has reminders: any other login finds none (404).
+    "reminders_due_retrieve": {404: [ErrorCode.NOT_FOUND]},
+    "patients_impressions_create": {
+        409: [ErrorCode.IMPRESSION_EXISTS, ErrorCode.DELETED, ErrorCode.ID_TAKEN]
+    },
     "patients_patches_create": {409: [ErrorCode.DELETED, ErrorCode.ID_TAKEN]},
     "patients_enrollment_code_create": {409: [ErrorCode.ALREADY_ENROLLED]},
     "flags_acknowledge_create": {409: [ErrorCode.FLAG_RESOLVED]},

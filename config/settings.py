@@ -182,6 +182,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TreatmentKindEnum": "diary.models.TreatmentKind",
         "FlagKindEnum": "diary.models.FlagKind",
+        # Issue 13: a PGIC answer's checkpoint, and a check-in's (GET /reminders/due/).
+        "PgicCheckpointEnum": "diary.models.Checkpoint",
+        "CheckinStepEnum": "notifications.schedule.CHECKIN_STEP_NAMES",
     },
     # Served from our own static files: the docs page works without a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

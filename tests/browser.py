@@ -60,14 +60,21 @@ def _axe_source() -> str:
     return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
-def axe_violations(page) -> list[dict]:
-    """Run the vendored axe-core on the page as it is now; its violations, summarised."""
+def axe_violations(page, within: str | None = None) -> list[dict]:
+    """Run the vendored axe-core on the page as it is now (or on the element the CSS
+    selector `within` names); its violations, summarised.
+
+    The one way the browser tests inject axe-core: evaluated through the DevTools
+    protocol, which the pages' Content-Security-Policy does not govern (a <script> tag
+    added to the page would be refused), so no test needs a context with `bypass_csp`
+    and every page is checked under the CSP it is served with."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        # Evaluated through the DevTools protocol, which the pages' Content-Security-
-        # Policy does not govern (a <script> tag added to the page would be refused).
         page.evaluate(_axe_source())
     result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+        """([selector, tags]) => axe.run(
+            selector ? document.querySelector(selector) : document,
+            {runOnly: {type: 'tag', values: tags}})""",
+        [within, AXE_TAGS],
     )
     return [
         {
@@ -80,6 +87,6 @@ def axe_violations(page) -> list[dict]:
     ]
 
 
-def assert_accessible(page) -> None:
-    violations = axe_violations(page)
+def assert_accessible(page, within: str | None = None) -> None:
+    violations = axe_violations(page, within)
     assert violations == [], f"axe-core found violations on {page.url}: {violations}"

@@ -67,6 +67,38 @@ class PatchSection(SyncSectionField):
     pass
 
 
+class SyncDayLogSerializer(DayLogSerializer):
+    """A day log in a sync batch (for the schema: the view reads items itself)."""
+
+    base_version = serializers.IntegerField(
+        min_value=0, required=False, write_only=True, help_text=BASE_VERSION_HELP
+    )
+
+    class Meta(DayLogSerializer.Meta):
+        fields = [*DayLogSerializer.Meta.fields, "base_version"]
+
+
+class SyncImpressionSerializer(ImpressionSerializer):
+    """A PGIC answer in a sync batch (for the schema: the view reads items itself)."""
+
+    base_version = serializers.IntegerField(
+        min_value=0, required=False, write_only=True, help_text=BASE_VERSION_HELP
+    )
+
+    class Meta(ImpressionSerializer.Meta):
+        fields = [*ImpressionSerializer.Meta.fields, "base_version"]
+
+
+@extend_schema_field(SyncDayLogSerializer(many=True))
+class DayLogSection(SyncSectionField):
+    pass
+
+
+@extend_schema_field(SyncImpressionSerializer(many=True))
+class ImpressionSection(SyncSectionField):
+    pass
+
+
 @extend_schema_field(DeletionSerializer(many=True))
 class DeletionSection(SyncSectionField):
     pass
@@ -79,8 +111,8 @@ class SyncBatchSerializer(serializers.Serializer):
 
     entries = EntrySection(required=False, default=list)
     patches = PatchSection(required=False, default=list)
-    day_logs = SyncSectionField(required=False, default=list)
-    impressions = SyncSectionField(required=False, default=list)
+    day_logs = DayLogSection(required=False, default=list)
+    impressions = ImpressionSection(required=False, default=list)
     deleted = DeletionSection(required=False, default=list)
 
     def validate(self, attrs):
@@ -113,10 +145,6 @@ class SyncItemResultSerializer(serializers.Serializer):
     error = ItemErrorField(
         required=False,
         help_text="Only with status `error`: the same shape as an error response's `error`.",
-    )
-    current = serializers.DictField(
-        required=False,
-        help_text="With a day log's or PGIC answer's `conflict`: the stored record.",
     )
 
 

@@ -147,7 +147,7 @@ class RemindersDueView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: RemindersDueSerializer, 404: None})
+    @extend_schema(responses=RemindersDueSerializer)
     def get(self, request):
         patient = Patient.objects.filter(user=request.user).first()
         if patient is None or not IsPatient().has_permission(request, self):

@@ -94,16 +94,18 @@ def deleted_response():
 
 def clash_body(current) -> dict:
     """409 `day_exists` / `impression_exists`, with the stored record under `current`."""
+    shown = SERIALIZERS[type(current)](current).data
     if isinstance(current, DayLog):
-        code, message = "day_exists", _("This day already has a log; change that one instead.")
-    else:
-        code, message = (
-            "impression_exists",
-            _("This treatment already has an answer for this checkpoint; change that one."),
+        return error_body(
+            "day_exists",
+            _("This day already has a log; change that one instead."),
+            current=shown,
         )
-    body = error_body(code, message)
-    body["error"]["current"] = SERIALIZERS[type(current)](current).data
-    return body
+    return error_body(
+        "impression_exists",
+        _("This treatment already has an answer for this checkpoint; change that one."),
+        current=shown,
+    )
 
 
 def clash_response(current) -> Response:
@@ -121,6 +123,8 @@ def unknown_treatment_response() -> Response:
 
 def write_refused(exc: Exception) -> Response:
     """The answer to a write the service refused."""
+    if isinstance(exc, RecordIdTaken):
+        return error_response("id_taken", ID_TAKEN_MESSAGE, status.HTTP_409_CONFLICT)
     if isinstance(exc, RecordClash):
         return clash_response(exc.current)
     if isinstance(exc, UnknownTreatment):
@@ -141,10 +145,8 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
             record_uuid=record_uuid,
             recorded_by=recorded_by,
         )
-    except (RecordDeleted, RecordClash, UnknownTreatment) as exc:
+    except (RecordDeleted, RecordClash, UnknownTreatment, RecordIdTaken) as exc:
         return write_refused(exc)
-    except RecordIdTaken:
-        return error_response("id_taken", ID_TAKEN_MESSAGE, status.HTTP_409_CONFLICT)
     return with_etag(
         Response(
             type(serializer)(record).data,
@@ -222,10 +224,10 @@ class DiaryRecordViewSet(
                 by=request.user,
                 if_version_in=if_match_versions(request),
             )
-        except (RecordDeleted, RecordClash, UnknownTreatment) as exc:
-            return write_refused(exc)
         except VersionMismatch as exc:
             return precondition_failed(self.get_serializer_class(), exc.current)
+        except (RecordDeleted, RecordClash, UnknownTreatment) as exc:
+            return write_refused(exc)
         return with_etag(Response(self.get_serializer(record).data))
 
     def destroy(self, request, *args, **kwargs):

@@ -24,12 +24,10 @@ from api.serializers.sync import (
     SyncChangesSerializer,
     SyncResultSerializer,
 )
-from api.views.records import SERIALIZERS as SHOWN_BY
 from api.views.scope import own_patient
 from diary.services.records import RECORD_TYPE_NAMES
 from diary.services.sync import (
     PULLED,
-    Conflict,
     InvalidCursor,
     ItemConflict,
     ItemError,
@@ -77,10 +75,6 @@ def _item_result(item_id, outcome) -> dict:
             "status": "error",
             "error": error_body(outcome.code, outcome.message, outcome.fields)["error"],
         }
-    if isinstance(outcome, Conflict):
-        # Nothing written: the stored record for that day (treatment and checkpoint).
-        current = SHOWN_BY[type(outcome.current)](outcome.current).data
-        return {"id": item_id, "status": "conflict", "current": current}
     return {"id": item_id, "status": outcome}
 
 
@@ -251,13 +245,12 @@ class SyncView(APIView):
 
         Statuses: created, unchanged, updated, deleted, conflict, or error
         (with the reason). Bad items never stop the good ones; a replay
-        changes nothing. A day log for a day that has one, or a PGIC answer
-        for a treatment and checkpoint that has one, is answered `conflict`
-        with the stored record (nothing written). An item (entry, patch or
-        deletion) may carry `base_version`, the record's `version` its change
-        was made to: if the stored record has moved on since, that item is
-        answered `conflict` with the stored record in `error.current`, and
-        nothing of it is written.
+        changes nothing. An item (entry, patch or deletion) may carry
+        `base_version`, the record's `version` its change was made to: if the
+        stored record has moved on since, that item is answered `conflict` with
+        the stored record in `error.current`, and nothing of it is written.
+        A day log for a day that has one, or a PGIC answer for a treatment and
+        checkpoint that has one, is a `conflict` the same way.
         """
         digest = batch_digest(request.body)  # before request.data: the bytes as sent
         patient = own_patient(request.user)

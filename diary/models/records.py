@@ -188,7 +188,7 @@ class DayLog(DiaryRecord):
     class Meta:
         ordering = ["-date", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "uuid"], name="daylog_unique_client_id"),
+            models.UniqueConstraint(fields=["uuid"], name="daylog_unique_id"),
             models.UniqueConstraint(
                 fields=["patient", "date"],
                 condition=models.Q(deleted_at__isnull=True),
@@ -241,7 +241,7 @@ class Impression(DiaryRecord):
     class Meta:
         ordering = ["-answered_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "uuid"], name="impression_unique_client_id"),
+            models.UniqueConstraint(fields=["uuid"], name="impression_unique_id"),
             models.UniqueConstraint(
                 fields=["treatment", "checkpoint"],
                 condition=models.Q(deleted_at__isnull=True, checkpoint__in=["72h", "7d"]),

@@ -43,6 +43,10 @@ class RecordDeleted(Exception):
     """A create or change named a record the patient has already deleted."""
 
 
+class RecordIdTaken(Exception):
+    """A create named an id that belongs to another patient's record."""
+
+
 class RecordClash(Exception):
     """The diary already holds a live record for this day (or treatment and checkpoint)."""
 
@@ -123,10 +127,6 @@ def _check_clash(record_or_model, patient_id, values: dict[str, Any], *, pk=None
     current = find_clashes(model, patient_id, {key}).get(key)
     if current is not None and current.pk != pk:
         raise RecordClash(current)
-
-
-class RecordIdTaken(Exception):
-    """A create named an id that belongs to another patient's record."""
 
 
 class VersionMismatch(Exception):

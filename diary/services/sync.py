@@ -72,16 +72,10 @@ class ItemError:
 
 
 @dataclass(frozen=True)
-class Conflict:
-    """The diary holds another live record for this day (or treatment and
-    checkpoint): nothing was written; `current` is the stored one."""
-
-    current: DiaryRecord
-
-
-@dataclass(frozen=True)
 class ItemConflict(ItemError):
-    """The stored record moved on past the item's `base_version`: nothing was written."""
+    """Nothing was written; `record` is the stored one. Either the stored record
+    moved on past the item's `base_version`, or (day logs, PGIC answers) another
+    live record holds the item's day (treatment and checkpoint)."""
 
     record: DiaryRecord | None = None
 
@@ -91,27 +85,35 @@ def _conflict(record: DiaryRecord) -> ItemConflict:
     return ItemConflict("conflict", message, record=record)
 
 
+def _clash(record: DiaryRecord) -> ItemConflict:
+    if isinstance(record, DayLog):
+        message = _("This day already has a log; nothing was written.")
+    else:
+        message = _(
+            "This treatment already has an answer for this checkpoint; nothing was written."
+        )
+    return ItemConflict("conflict", message, record=record)
+
+
 def _stale(base_version: int | None, record: DiaryRecord) -> bool:
     return base_version is not None and record.version != base_version
 
 
 @dataclass
 class SyncOutcome:
-    """Per section, index in the batch → status string, ItemError or Conflict."""
+    """Per section, index in the batch → status string or ItemError (ItemConflict)."""
 
-    entries: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
-    patches: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
-    day_logs: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
-    impressions: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
-    deleted: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
+    entries: dict[int, str | ItemError] = field(default_factory=dict)
+    patches: dict[int, str | ItemError] = field(default_factory=dict)
+    day_logs: dict[int, str | ItemError] = field(default_factory=dict)
+    impressions: dict[int, str | ItemError] = field(default_factory=dict)
+    deleted: dict[int, str | ItemError] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
         sections = (self.entries, self.patches, self.day_logs, self.impressions, self.deleted)
         return any(
-            isinstance(status, ItemError | Conflict)
-            for section in sections
-            for status in section.values()
+            isinstance(status, ItemError) for section in sections for status in section.values()
         )
 
 
@@ -263,7 +265,7 @@ def _resolve_treatments(patient, to_create, to_update, statuses) -> tuple[list, 
             statuses[item.index] = ItemError(
                 "invalid",
                 "This item is not valid; it was not saved.",
-                {"treatment": ["No such treatment in this diary."]},
+                {"treatment": [_("No such treatment in this diary.")]},
             )
             return False
         values["treatment_id"] = pk
@@ -277,7 +279,7 @@ def _resolve_treatments(patient, to_create, to_update, statuses) -> tuple[list, 
 
 def _refuse_clashes(model, patient, to_create, to_update, statuses) -> tuple[list, list]:
     """Day logs and PGIC answers whose day (treatment and checkpoint) another
-    live record holds: `Conflict` with that record; the first of two in one
+    live record holds: a conflict with that record; the first of two in one
     batch wins and the second is refused as invalid."""
     keyed = [(item, None, values, clash_key(model, values)) for item, values in to_create]
     for item, record, values in to_update:
@@ -295,14 +297,13 @@ def _refuse_clashes(model, patient, to_create, to_update, statuses) -> tuple[lis
             continue
         current = stored.get(key)
         if current is not None and current.uuid != item.uuid:
-            statuses[item.index] = Conflict(current)
+            statuses[item.index] = _clash(current)
             refused.add(item.index)
         elif key in claimed:
             field_name = "date" if model is DayLog else "checkpoint"
+            why = _("Another item of this batch has the same day or checkpoint.")
             statuses[item.index] = ItemError(
-                "invalid",
-                "This item is not valid; it was not saved.",
-                {field_name: ["Another item of this batch holds the same day or checkpoint."]},
+                "invalid", "This item is not valid; it was not saved.", {field_name: [why]}
             )
             refused.add(item.index)
         else:

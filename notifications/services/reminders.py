@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from diary.models import (
@@ -70,8 +70,8 @@ def checkin_push(step: str) -> Push:
     if step not in ASKED_CHECKPOINTS:
         return CHECKIN_PUSH
     return Push(
-        title=gettext("Time for a check-in"),
-        body=gettext(
+        title=gettext_lazy("Time for a check-in"),
+        body=gettext_lazy(
             "Please log one rating sitting or standing, one lying down, "
             "and how you feel since your treatment."
         ),

@@ -182,7 +182,15 @@ def test_sync_sections_and_results_are_typed(schema):
     assert set(result["required"]) == {"id", "status"}
     pull = components["SyncChanges"]
     assert pull["properties"]["entries"]["items"] == {"$ref": "#/components/schemas/Entry"}
-    assert set(pull["required"]) == {"entries", "patches", "deleted", "cursor", "has_more"}
+    assert set(pull["required"]) == {
+        "entries",
+        "patches",
+        "day_logs",  # issue 13
+        "impressions",
+        "deleted",
+        "cursor",
+        "has_more",
+    }
 
 
 @pytest.mark.parametrize("component", ["Entry", "Treatment", "Patient", "Flag"])

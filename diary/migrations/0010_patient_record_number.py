@@ -10,9 +10,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_account_closure_and_retention'),
-        # After main's 0007 and issue 13's 0005 alike (this also joins the two branches).
-        ('diary', '0005_day_logs_impressions_triggers'),
-        ('diary', '0007_reset_codes'),
+        # After main's and issue 13's latest diary migration.
+        ('diary', '0009_day_logs_impressions_triggers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
