@@ -4,9 +4,12 @@ live server, on the public API only. axe-core runs on every screen.
 One browser for the module, a fresh context (a fresh phone) per test.
 """
 
-import pytest
+import datetime as dt
 
-from diary.models import SymptomEntry
+import pytest
+from django.utils import timezone
+
+from diary.models import SymptomEntry, Treatment
 from diary.services.patients import enrollment_code_issue
 from tests.browser import assert_accessible, chromium, chromium_available
 from tests.conftest import services_required
@@ -77,7 +80,7 @@ def log_entry(page, posture, rating, note=""):
 def send_now(page):
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("button", name="Send and fetch now").click()
-    page.get_by_text("Everything is sent.").wait_for()
+    page.locator(".sync-status", has_text="Everything is sent.").wait_for()
 
 
 def test_patient_enrols_from_the_link_and_logs_an_entry(live_server, phone, transactional_db):
@@ -103,3 +106,152 @@ def test_patient_enrols_from_the_link_and_logs_an_entry(live_server, phone, tran
     assert patient.user.username == "noor"
     entry = SymptomEntry.objects.get(patient=patient)
     assert (entry.posture, entry.headache, entry.note) == ("standing", 6, "after lunch")
+
+
+def history_notes(page):
+    page.goto(page.url.split("/app/")[0] + "/app/history")
+    page.locator("body[data-ready=true]").wait_for()
+    return sorted(page.locator(".record .note").all_inner_texts())
+
+
+def test_entries_logged_offline_survive_a_reload_and_reach_the_server_exactly_once(
+    live_server, phone, patient
+):
+    page = phone()
+    log_in(page, live_server.url)
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    page.context.set_offline(True)
+    for posture, rating in (("Lying down", 2), ("Sitting", 5), ("Standing", 7)):
+        log_entry(page, posture, rating, note=f"{posture} offline")
+    assert page.locator("#net").inner_text() == "Offline: saving on this phone"
+
+    page.reload()  # still offline: the service worker serves the shell
+    page.locator("body[data-ready=true]").wait_for()
+    page.get_by_role("link", name="My course").click()
+    page.get_by_role("link", name="History: edit or delete entries").click()
+    assert page.locator(".record .pending").count() == 3  # the outbox survived
+    assert_accessible(page)
+    assert not SymptomEntry.objects.filter(patient=patient).exists()
+
+    # Back online, the first sync's reply is lost on the way: the phone sends again.
+    lost = []
+
+    def lose_first_reply(route):
+        if route.request.method == "POST" and not lost:
+            lost.append(route.fetch().status)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sync/", lose_first_reply)
+    page.context.set_offline(False)
+    page.locator(".record .pending").first.wait_for(state="detached", timeout=20_000)
+
+    assert lost == [200]
+    stored = SymptomEntry.objects.filter(patient=patient, deleted_at__isnull=True)
+    assert sorted((e.posture, e.headache) for e in stored) == [
+        ("lying", 2),
+        ("sitting", 5),
+        ("standing", 7),
+    ]
+
+
+def test_two_phones_of_one_patient_converge(live_server, phone, patient):
+    first, second = phone(), phone()
+    log_in(first, live_server.url)
+    log_in(second, live_server.url)
+
+    log_entry(first, "Sitting", 4, note="from the first phone")
+    send_now(first)
+    first.get_by_role("link", name="Log").click()
+    log_entry(first, "Standing", 6, note="to be deleted")
+    send_now(first)
+    log_entry(second, "Lying down", 1, note="from the second phone")
+    send_now(second)
+
+    # The first phone deletes one of its entries from its history.
+    first.goto(f"{live_server.url}/app/history")
+    record = first.locator(".record", has_text="to be deleted")
+    record.get_by_role("button", name="Delete").click()
+    assert_accessible(first)
+    record.get_by_role("button", name="Yes, delete").click()
+    record.wait_for(state="detached")
+    send_now(first)
+    send_now(second)
+
+    expected = ["from the first phone", "from the second phone"]
+    assert history_notes(first) == expected
+    assert history_notes(second) == expected
+    assert SymptomEntry.objects.filter(patient=patient, deleted_at__isnull=True).count() == 2
+
+
+def test_stand_up_test_with_a_controlled_clock_gives_the_minutes(live_server, phone, patient):
+    page = phone()
+    # The phone's clock, 30 minutes back: the test's 19 minutes never run ahead of the server.
+    page.clock.install(time=timezone.now() - dt.timedelta(minutes=30))
+    log_in(page, live_server.url)
+    page.get_by_role("link", name="Stand-up test").click()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="I am standing up now").click()
+    page.clock.fast_forward("12:10")
+    assert page.get_by_role("timer").inner_text() == "12:10"
+    assert_accessible(page)
+    page.get_by_role("button", name="The headache has started").click()
+    page.get_by_text("The headache started after 12 minutes upright.").wait_for()
+    page.get_by_role("group", name="How bad is the headache now?").get_by_text("6", exact=True).click()
+    page.get_by_role("button", name="I am lying down now").click()
+    page.clock.fast_forward("06:50")
+    page.get_by_role("button", name="The headache has eased").click()
+    page.get_by_text("It eased after 7 minutes lying down.").wait_for()
+    assert_accessible(page)
+    page.get_by_role("group", name="How bad is the headache now?").get_by_text("2", exact=True).click()
+    page.get_by_role("button", name="Save the test").click()
+    page.get_by_text("Saved: headache after 12 minutes upright").wait_for()
+    send_now(page)
+
+    standing = SymptomEntry.objects.get(patient=patient, posture="standing")
+    lying = SymptomEntry.objects.get(patient=patient, posture="lying")
+    assert (standing.headache, standing.onset_minutes, standing.minutes_in_posture) == (6, 12, 12)
+    assert (lying.headache, lying.relief_minutes, lying.minutes_in_posture) == (2, 7, 7)
+
+
+def test_treatment_course_and_history_edit(live_server, phone, patient):
+    page = phone()
+    log_in(page, live_server.url)
+    log_entry(page, "Standing", 8)
+    page.get_by_role("link", name="Treatment").click()
+    assert_accessible(page)
+    page.get_by_label("Spinal levels").fill("l3/l4, T12/L1")
+    page.get_by_label("Approach").select_option("targeted")
+    page.get_by_label("Volume in mL").fill("150")
+    page.get_by_role("button", name="Save treatment").click()
+    page.get_by_text("Between 0 and 100 mL.").wait_for()
+    assert_accessible(page)
+    page.get_by_label("Volume in mL").fill("18")
+    page.get_by_role("button", name="Save treatment").click()
+    page.get_by_role("heading", name="History").wait_for()
+
+    page.locator(".record.entry").get_by_role("link", name="Edit").click()
+    page.get_by_role("heading", name="Edit entry").wait_for()
+    page.get_by_role("group", name="My headache is").get_by_text("3", exact=True).click()
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Standing: headache 3 of 10").wait_for()
+    send_now(page)
+
+    page.get_by_role("link", name="My course").click()
+    assert page.locator(".chart polyline.upright, .chart circle.upright").count() >= 1
+    assert page.locator(".chart line.patch").count() == 1
+    assert "not a diagnosis" in page.content()
+    page.get_by_text("Show the numbers").click()
+    assert_accessible(page)
+
+    entry = SymptomEntry.objects.get(patient=patient)
+    assert entry.headache == 3
+    treatment = Treatment.objects.get(patient=patient)
+    assert (treatment.approach, sorted(treatment.levels), treatment.volume_ml) == (
+        "targeted",
+        ["L3/L4", "T12/L1"],
+        18,
+    )

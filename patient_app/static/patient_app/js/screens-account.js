@@ -108,7 +108,7 @@ export function resetScreen(main, { navigate }) {
 
 export async function settingsScreen(main, { navigate, setLanguage }) {
   const pending = await sync.pendingCount();
-  const status = h("p", { class: "sync-status", role: "status" }, syncStatus(pending));
+  const status = h("p", { class: "sync-status", role: "status" }, syncStatus(pending, await store.count("problems")));
   const language = field({ label: gettext("Language"), name: "language", type: "select", value: current, options: Object.entries(LANGUAGES) });
   language.querySelector("select").setAttribute("lang", "");
   for (const option of language.querySelectorAll("option")) option.setAttribute("lang", option.value);
@@ -149,7 +149,7 @@ export async function settingsScreen(main, { navigate, setLanguage }) {
       try {
         await sync.now();
       } finally {
-        status.textContent = syncStatus(await sync.pendingCount());
+        status.textContent = syncStatus(await sync.pendingCount(), await store.count("problems"));
         announce(status.textContent);
       }
     } }, gettext("Send and fetch now")),
@@ -161,7 +161,8 @@ export async function settingsScreen(main, { navigate, setLanguage }) {
   );
 }
 
-export function syncStatus(pending) {
+export function syncStatus(pending, problems = 0) {
+  if (problems) return interpolate(ngettext("%(n)s record needs your decision: see above.", "%(n)s records need your decision: see above.", problems), { n: problems });
   if (pending) return interpolate(ngettext("%(n)s record waits to be sent.", "%(n)s records wait to be sent.", pending), { n: pending });
   if (sync.state.failing) return gettext("Could not reach your clinic. Trying again soon.");
   return gettext("Everything is sent.");

@@ -114,7 +114,7 @@ export async function courseScreen(main, { navigate }) {
       h("li", { class: "patch" }, gettext("▲ Treatment"))),
     chart(days),
     table(days),
-    h("p", { class: "notice" }, gettext("This chart shows what you logged. It is not a diagnosis: talk to your care team about how you are doing.")),
+    h("p", { class: "notice" }, gettext("This chart shows what you logged. Patterns in it are prompts for your care team to review, not diagnoses.")),
     h("p", {}, h("a", { href: "/app/history", class: "button", "data-route": "" }, gettext("History: edit or delete entries")))
   );
   void navigate;
