@@ -1,26 +1,53 @@
 """Who is calling: simplejwt's access tokens, with the patient's diary row in
-the same query as the login (nearly every phone request needs both)."""
+the same query as the login (nearly every phone request needs both), and the
+token family's state in that query too (a logged-out family's access tokens
+stop at once, not when they expire)."""
 
+from django.db.models import Exists, OuterRef
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import authentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings
 
-from accounts.models import User
-
-
-class _UsersWithDiary:
-    """What simplejwt's get_user reads of the user model, with the join."""
-
-    DoesNotExist = User.DoesNotExist
-
-    @property
-    def objects(self):
-        return User.objects.select_related("patient")
+from accounts.models import TokenFamily, User
+from accounts.tokens import FAMILY_CLAIM
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.user_model = _UsersWithDiary()
+    def authenticate(self, request):
+        found = super().authenticate(request)
+        if found is not None and "HTTP_ACCEPT_LANGUAGE" not in request.META:
+            # No Accept-Language: messages follow the user's own language.
+            translation.activate(found[0].language)
+            request.LANGUAGE_CODE = found[0].language
+        return found
+
+    def get_user(self, validated_token):
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from exc
+        users = User.objects.select_related("patient")
+        family = validated_token.get(FAMILY_CLAIM)
+        if family is not None:
+            users = users.annotate(
+                family_revoked=~Exists(
+                    TokenFamily.objects.filter(
+                        pk=family, user=OuterRef("pk"), revoked_at__isnull=True
+                    )
+                )
+            )
+        user = users.filter(pk=user_id).first()
+        if user is None:
+            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        if not user.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        if getattr(user, "family_revoked", False):
+            raise InvalidToken(_("This login has ended: log in again."))
+        return user
 
 
 class JWTScheme(SimpleJWTScheme):

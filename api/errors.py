@@ -1,10 +1,18 @@
-"""Every API failure as the contract's JSON: {"error": {"code", "message", "fields"}}."""
+"""Every API failure as the contract's JSON:
+{"error": {"code", "message", "fields", "field_codes"}}.
+
+`fields` holds a message per invalid field, `field_codes` the same tree with
+a code instead of each message (`required`, `max_value`, `invalid_choice`,
+`future_time`, ...), so a phone can word the problem itself. Messages follow
+the request's language (Accept-Language, else the user's `language`).
+"""
 
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views import csrf, defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -15,18 +23,43 @@ from rest_framework.views import set_rollback
 logger = logging.getLogger(__name__)
 
 MESSAGES = {
-    status.HTTP_400_BAD_REQUEST: "The request is not valid.",
-    status.HTTP_401_UNAUTHORIZED: "Authentication is required.",
-    status.HTTP_403_FORBIDDEN: "You may not do this.",
-    status.HTTP_404_NOT_FOUND: "Not found.",
-    status.HTTP_405_METHOD_NOT_ALLOWED: "This method is not allowed here.",
-    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "Send JSON (Content-Type: application/json).",
-    status.HTTP_429_TOO_MANY_REQUESTS: "Too many requests; try again later.",
+    status.HTTP_400_BAD_REQUEST: _("The request is not valid."),
+    status.HTTP_401_UNAUTHORIZED: _("Authentication is required."),
+    status.HTTP_403_FORBIDDEN: _("You may not do this."),
+    status.HTTP_404_NOT_FOUND: _("Not found."),
+    status.HTTP_405_METHOD_NOT_ALLOWED: _("This method is not allowed here."),
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: _("Send JSON (Content-Type: application/json)."),
+    status.HTTP_429_TOO_MANY_REQUESTS: _("Too many requests; try again later."),
 }
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+def error_body(
+    code: str,
+    message: str,
+    fields: dict | None = None,
+    field_codes: dict | None = None,
+    current: dict | None = None,
+) -> dict:
+    """The contract's error; `current` is the stored record a conflict is about."""
+    error = {
+        "code": code,
+        "message": str(message),
+        "fields": fields or {},
+        "field_codes": field_codes or {},
+    }
+    if current is not None:
+        error["current"] = current
+    return {"error": error}
+
+
+def field_codes_of(detail, codes):
+    """The codes beside each message of a ValidationError's field tree."""
+    if isinstance(detail, dict):
+        return {key: field_codes_of(value, codes.get(key)) for key, value in detail.items()}
+    if isinstance(detail, list):
+        codes = codes if isinstance(codes, list) else [codes] * len(detail)
+        return [field_codes_of(value, code) for value, code in zip(detail, codes, strict=False)]
+    return str(codes or getattr(detail, "code", None) or "invalid")
 
 
 def _first_code(codes) -> str:
@@ -59,7 +92,7 @@ def exception_handler(exc, context):
         logger.error("Unhandled API error", exc_info=exc)
         set_rollback()
         return Response(
-            error_body("server_error", "Something went wrong on our side; nothing was saved."),
+            error_body("server_error", _("Something went wrong on our side; nothing was saved.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
 
@@ -67,15 +100,19 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         fields = {k: v for k, v in detail.items() if k != "non_field_errors"}
         general = detail.get("non_field_errors")
-        message = _as_message(general) if general else "Some fields are not valid."
-        response.data = error_body("invalid", message, fields)
+        message = _as_message(general) if general else _("Some fields are not valid.")
+        codes = exc.get_codes()
+        codes = codes if isinstance(codes, dict) else {"non_field_errors": codes}
+        response.data = error_body(
+            "invalid", message, fields, field_codes_of(fields, {k: codes.get(k) for k in fields})
+        )
     else:
         detail = getattr(exc, "detail", None)
         code = _first_code(exc.get_codes()) if hasattr(exc, "get_codes") else "error"
         if isinstance(detail, dict):  # simplejwt puts {"detail", "code", "messages"} here
             code = str(detail.get("code", code))
             detail = detail.get("detail", "")
-        message = str(detail) if detail else MESSAGES.get(response.status_code, "Error.")
+        message = str(detail) if detail else MESSAGES.get(response.status_code, _("Error."))
         response.data = error_body(code, message)
     return response
 
@@ -93,7 +130,7 @@ def api_aware_404(request, exception=None):
 def api_aware_500(request):
     if _is_api(request):
         return JsonResponse(
-            error_body("server_error", "Something went wrong on our side; nothing was lost."),
+            error_body("server_error", _("Something went wrong on our side; nothing was lost.")),
             status=500,
         )
     return defaults.server_error(request)
@@ -119,5 +156,7 @@ def api_aware_csrf_failure(request, reason=""):
     return csrf.csrf_failure(request, reason)
 
 
-def error_response(code: str, message: str, status_code: int, fields=None) -> Response:
-    return Response(error_body(code, message, fields), status=status_code)
+def error_response(
+    code: str, message: str, status_code: int, fields=None, field_codes=None, current=None
+) -> Response:
+    return Response(error_body(code, message, fields, field_codes, current), status=status_code)

@@ -1,6 +1,7 @@
 """Document the contract's error shape on every operation of the served schema.
 
-Every API failure answers `{"error": {"code", "message", "fields"}}` (api/errors.py);
+Every API failure answers `{"error": {"code", "message", "fields", "field_codes"}}`
+(api/errors.py);
 saying so as each operation's `default` response lets a client, and a schema
 fuzzer, check error bodies as strictly as successes.
 """
@@ -11,11 +12,13 @@ ERROR_SCHEMA = {
     "properties": {
         "error": {
             "type": "object",
-            "required": ["code", "message", "fields"],
+            "required": ["code", "message", "fields", "field_codes"],
             "properties": {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "fields": {"type": "object"},
+                "field_codes": {"type": "object"},
+                "current": {"type": "object", "description": "The stored record (conflicts)."},
             },
         }
     },

@@ -2,8 +2,13 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from api.views.account_closure import AccountCloseView  # audit and patient rights (issue 7)
-from api.views.accounts import EnrollView, LogoutView, MeView
-from api.views.auth import AuditedTokenObtainPairView, AuditedTokenRefreshView  # issue 7
+from api.views.accounts import EnrollView, LogoutView, MeView, ProfileView
+from api.views.auth import (  # issue 7; families, password and reset (issue 12)
+    AuditedTokenObtainPairView,
+    AuditedTokenRefreshView,
+    PasswordChangeView,
+    PasswordResetView,
+)
 from api.views.exports import ExportViewSet  # exports (issue 5)
 from api.views.flags import FlagViewSet
 from api.views.notifications import (  # notifications (issue 4)
@@ -30,7 +35,10 @@ urlpatterns = [
     path("auth/token/refresh/", AuditedTokenRefreshView.as_view(), name="token-refresh"),
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("auth/enroll/", EnrollView.as_view(), name="enroll"),
+    path("auth/password/", PasswordChangeView.as_view(), name="password-change"),
+    path("auth/reset/", PasswordResetView.as_view(), name="password-reset"),
     path("me/", MeView.as_view(), name="me"),
+    path("me/profile/", ProfileView.as_view(), name="me-profile"),
     path("me/close/", AccountCloseView.as_view(), name="me-close"),  # issue 7
     path("sync/", SyncView.as_view(), name="sync"),
     path("patients/<uuid:pk>/entries/", PatientEntriesView.as_view(), name="patient-entries"),

@@ -42,6 +42,9 @@ class Action(models.TextChoices):
     ENROLL = "enroll", "Enrolment"
     ACCOUNT_CLOSE = "account_close", "Account closed"
     PURGE = "purge", "Removed after retention"
+    RESET_CODE = "reset_code", "Reset code issued"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    PASSWORD_CHANGE = "password_change", "Password changed"
 
 
 class Outcome(models.TextChoices):

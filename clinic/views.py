@@ -223,7 +223,7 @@ def patient_enrol(request):
             form.add_error(None, exc)
         else:
             # Shown once, never stored in clear; the page is not cached (see access.py).
-            qr = segno.make(issued.code, error="m")
+            qr = segno.make(issued.link, error="m")  # opens the patient app, code filled in
             return render(
                 request,
                 "clinic/enrolled.html",

@@ -139,6 +139,7 @@ REST_FRAMEWORK = {
         "anon": env("THROTTLE_ANON", default="60/min"),
         "user": env("THROTTLE_USER", default="1200/min"),
         "enroll": env("THROTTLE_ENROLL", default="10/hour"),
+        "password": env("THROTTLE_PASSWORD", default="10/hour"),
     },
     "UNAUTHENTICATED_USER": None,
 }
@@ -170,6 +171,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- The diary -----------------------------------------------------------------
 ENROLLMENT_CODE_TTL = timedelta(hours=env.int("ENROLLMENT_CODE_HOURS", default=72))
+# A password reset code (handed to a patient by their care team) lives this long.
+RESET_CODE_TTL = timedelta(hours=env.int("RESET_CODE_HOURS", default=24))
 SYNC_MAX_ITEMS = 500
 # How far in the future a phone's clock may be before an entry is refused.
 ENTRY_FUTURE_TOLERANCE = timedelta(minutes=10)

@@ -1,16 +1,5 @@
-"""IANA time zone names: the patient's local day is computed in their zone."""
+"""IANA time zone names (the rule lives in accounts.time_zones; migrations name this path)."""
 
-import zoneinfo
-from functools import cache
+from accounts.time_zones import available_zones, canonical_zones, validate_timezone
 
-from django.core.exceptions import ValidationError
-
-
-@cache
-def available_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def validate_timezone(name: str) -> None:
-    if name not in available_zones():
-        raise ValidationError(f"'{name}' is not an IANA time zone such as 'Europe/Zurich'.")
+__all__ = ["available_zones", "canonical_zones", "validate_timezone"]

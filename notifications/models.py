@@ -14,7 +14,6 @@ from django.db.models import Q
 
 from accounts.models import Clinic
 from diary.models import Flag, Patient, Treatment
-from diary.time_zones import validate_timezone
 
 
 class Channel(models.TextChoices):
@@ -156,7 +155,6 @@ class NotificationPreference(models.Model):
     )
     # The digest goes out at this local time in this zone.
     digest_time = models.TimeField(default=dt.time(8, 0))
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
 
     class Meta:
         constraints = [
@@ -167,6 +165,11 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Notification preferences of {self.user_id}"
+
+    @property
+    def timezone(self) -> str:
+        """The digest follows the login's own zone: one stored value, shown here too."""
+        return self.user.timezone
 
 
 class ClinicWebhook(models.Model):

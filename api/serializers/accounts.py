@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from accounts.models import Language
+from api.serializers.fields import TimeZoneField
+
 
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -41,3 +44,40 @@ class LogoutSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class ProfileSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=200)
+    timezone = TimeZoneField(
+        help_text="A canonical IANA zone such as `Europe/Zurich` (aliases are refused). "
+        "Changing it never moves a stored moment: later judgements use the new local days."
+    )
+    language = serializers.ChoiceField(
+        choices=Language.choices, help_text="Messages, push texts and emails use it."
+    )
+
+
+class TokenRefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class ResetTokenPairSerializer(TokenPairSerializer):
+    username = serializers.CharField(
+        help_text="The login's username (the patient may have forgotten it too)."
+    )
+
+
+class ResetCodeSerializer(serializers.Serializer):
+    reset_code = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    link = serializers.URLField(help_text="What the QR code holds: the patient app's reset page.")

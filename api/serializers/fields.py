@@ -2,7 +2,10 @@ import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from accounts.time_zones import validate_timezone
 
 # ISO 8601 allows any offset; real zones stay within ±14 h, the database within ±18 h.
 MAX_UTC_OFFSET = dt.timedelta(hours=18)
@@ -29,9 +32,9 @@ class OffsetDateTimeField(serializers.DateTimeField):
     stores it beside UTC), and answers in UTC."""
 
     default_error_messages = {
-        "naive": "Give the time with its UTC offset, e.g. 2026-03-04T07:30:00+01:00.",
-        "offset": "A UTC offset is between -18:00 and +18:00.",
-        "range": "Give a time after 1900.",
+        "naive": _("Give the time with its UTC offset, e.g. 2026-03-04T07:30:00+01:00."),
+        "offset": _("A UTC offset is between -18:00 and +18:00."),
+        "range": _("Give a time after 1900."),
     }
 
     def enforce_timezone(self, value):
@@ -50,5 +53,14 @@ class NotInFutureMixin:
 
     def validate_not_future(self, value):
         if value > timezone.now() + settings.ENTRY_FUTURE_TOLERANCE:
-            raise serializers.ValidationError("This time is in the future.")
+            raise serializers.ValidationError(_("This time is in the future."), code="future_time")
         return value
+
+
+class TimeZoneField(serializers.CharField):
+    """A canonical IANA zone name, as a string (never an enum of ~600 names)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+        self.validators.append(validate_timezone)

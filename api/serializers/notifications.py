@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from api.serializers.fields import TimeZoneField
 from notifications.models import (
     Delivery,
     Device,
@@ -50,6 +51,10 @@ class UnreadCountSerializer(serializers.Serializer):
 
 
 class NotificationPreferenceSerializer(serializers.ModelSerializer):
+    timezone = TimeZoneField(
+        required=False, help_text="The digest's zone: the same value as the profile's `timezone`."
+    )
+
     class Meta:
         model = NotificationPreference
         fields = ["email_enabled", "email_mode", "digest_time", "timezone"]

@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
+from api.serializers.fields import TimeZoneField
 from diary.models import Condition, Patient
-from diary.time_zones import available_zones
+
+LINK_HELP = "What the QR code holds: the patient app's enrolment page with the code filled in."
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -29,7 +31,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
 class PatientEnrollSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=200)
-    timezone = serializers.ChoiceField(choices=sorted(available_zones()))
+    timezone = TimeZoneField()
     condition = serializers.ChoiceField(choices=Condition.choices, default=Condition.UNKNOWN)
     clinicians = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=50
@@ -41,12 +43,19 @@ class EnrolledPatientSerializer(PatientSerializer):
 
     enrollment_code = serializers.CharField()
     enrollment_code_expires_at = serializers.DateTimeField()
+    link = serializers.URLField(help_text=LINK_HELP)
 
     class Meta(PatientSerializer.Meta):
-        fields = [*PatientSerializer.Meta.fields, "enrollment_code", "enrollment_code_expires_at"]
+        fields = [
+            *PatientSerializer.Meta.fields,
+            "enrollment_code",
+            "enrollment_code_expires_at",
+            "link",
+        ]
         read_only_fields = fields
 
 
 class EnrollmentCodeSerializer(serializers.Serializer):
     enrollment_code = serializers.CharField()
     enrollment_code_expires_at = serializers.DateTimeField()
+    link = serializers.URLField(help_text=LINK_HELP)

@@ -1,4 +1,6 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from diary.models import Approach, Posture, SymptomEntry, Treatment, TreatmentKind
 from diary.spinal_levels import normalize_levels
@@ -67,9 +69,13 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         posture = current("posture")
         errors = {}
         if current("onset_minutes") is not None and posture == Posture.LYING:
-            errors["onset_minutes"] = ["Onset minutes are for sitting or standing entries."]
+            errors["onset_minutes"] = [
+                ErrorDetail(_("Onset minutes are for sitting or standing entries."), "upright_only")
+            ]
         if current("relief_minutes") is not None and posture != Posture.LYING:
-            errors["relief_minutes"] = ["Relief minutes are for lying entries."]
+            errors["relief_minutes"] = [
+                ErrorDetail(_("Relief minutes are for lying entries."), "lying_only")
+            ]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -118,9 +124,9 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
         try:
             return normalize_levels(value)
         except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+            raise serializers.ValidationError(str(exc), code="invalid_level") from exc
 
     def validate_volume_ml(self, value):
         if value is not None and value <= 0:
-            raise serializers.ValidationError("Volume must be more than 0 mL.")
+            raise serializers.ValidationError(_("Volume must be more than 0 mL."), code="min_value")
         return value

@@ -4,19 +4,21 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.tokens import TokenRefused, family_end, login_begin
 from api.errors import error_response
 from api.serializers.accounts import (
     EnrollSerializer,
     LogoutSerializer,
     MeSerializer,
+    ProfileSerializer,
     TokenPairSerializer,
 )
+from api.views.auth import token_pair
 from diary.services.patients import EnrollmentRefused, patient_account_claim
+from diary.services.profiles import profile_of, profile_update
 from notifications.services.devices import devices_remove
+from notifications.services.reminders import daily_reminder_reschedule
 
 
 class MeView(APIView):
@@ -27,8 +29,30 @@ class MeView(APIView):
         return Response(MeSerializer(request.user).data)
 
 
+class ProfileView(APIView):
+    """The caller's own name, time zone and language (patients and staff alike)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ProfileSerializer)
+    def get(self, request):
+        return Response(ProfileSerializer(profile_of(user=request.user)).data)
+
+    @extend_schema(request=ProfileSerializer, responses=ProfileSerializer)
+    def patch(self, request):
+        serializer = ProfileSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        profile, zone_changed = profile_update(user=request.user, values=serializer.validated_data)
+        patient = getattr(request.user, "patient", None)
+        if zone_changed and patient is not None:
+            daily_reminder_reschedule(patient=patient)
+        return Response(ProfileSerializer(profile).data)
+
+
 class LogoutView(APIView):
-    """Kill a refresh token. Holding the token is proof enough to end it.
+    """End a login: every token of the refresh token's family (every chain the
+    phone's refreshes grew) stops working, its access tokens too. Holding the
+    token is proof enough to end it.
 
     With `device_token` (one of the token owner's push tokens) or
     `all_devices: true`, the phone's push tokens go too: no reminders reach a
@@ -43,15 +67,14 @@ class LogoutView(APIView):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            refresh = RefreshToken(serializer.validated_data["refresh"])
-            refresh.blacklist()
-        except TokenError as exc:
+            user_id = family_end(raw=serializer.validated_data["refresh"])
+        except TokenRefused as exc:
             return error_response("token_not_valid", str(exc), status.HTTP_400_BAD_REQUEST)
         data = serializer.validated_data
         if data.get("device_token") or data["all_devices"]:
             # The refresh token proves whose devices these are: never anyone else's.
             devices_remove(
-                user_id=refresh[api_settings.USER_ID_CLAIM],
+                user_id=user_id,
                 token=data.get("device_token"),
                 every=data["all_devices"],
             )
@@ -79,8 +102,4 @@ class EnrollView(APIView):
                 "Ask your clinic for a new one.",
                 status.HTTP_400_BAD_REQUEST,
             )
-        refresh = RefreshToken.for_user(user)
-        return Response(
-            {"access": str(refresh.access_token), "refresh": str(refresh)},
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(token_pair(login_begin(user=user)), status=status.HTTP_201_CREATED)

@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,6 +12,7 @@ from accounts.models import User
 from api.errors import error_response
 from api.filters import EntryFilter, TreatmentFilter
 from api.permissions import IsClinician, IsCoordinator, IsStaff, ReadOnly
+from api.serializers.accounts import ResetCodeSerializer
 from api.serializers.patients import (
     EnrolledPatientSerializer,
     EnrollmentCodeSerializer,
@@ -21,7 +23,7 @@ from api.serializers.records import EntrySerializer, TreatmentSerializer
 from api.views.auditing import AuditedReads
 from api.views.records import create_record
 from diary.models import Patient, SymptomEntry, Treatment
-from diary.services.patients import enrollment_code_issue, patient_enroll
+from diary.services.patients import enrollment_code_issue, patient_enroll, reset_code_issue
 
 
 def visible_patients(user):
@@ -57,6 +59,7 @@ class PatientViewSet(
         )
         patient.enrollment_code = issued.code
         patient.enrollment_code_expires_at = issued.expires_at
+        patient.link = issued.link
         return Response(EnrolledPatientSerializer(patient).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: EnrollmentCodeSerializer})
@@ -70,7 +73,30 @@ class PatientViewSet(
             )
         issued = enrollment_code_issue(patient=patient, issued_by=request.user)
         return Response(
-            {"enrollment_code": issued.code, "enrollment_code_expires_at": issued.expires_at},
+            {
+                "enrollment_code": issued.code,
+                "enrollment_code_expires_at": issued.expires_at,
+                "link": issued.link,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses={201: ResetCodeSerializer})
+    @action(detail=True, methods=["post"], url_path="reset-code", permission_classes=[IsStaff])
+    def reset_code(self, request, pk=None):
+        """A one-time code with which a patient who forgot their password sets a
+        new one (`POST /auth/reset/`); earlier codes stop working. Coordinators
+        and the care team's clinicians; audited."""
+        patient = self.get_object()
+        if patient.user_id is None:
+            return error_response(
+                "not_enrolled",
+                _("This patient has no login yet: hand out an enrolment code instead."),
+                status.HTTP_409_CONFLICT,
+            )
+        issued = reset_code_issue(patient=patient, issued_by=request.user)
+        return Response(
+            {"reset_code": issued.code, "expires_at": issued.expires_at, "link": issued.link},
             status=status.HTTP_201_CREATED,
         )
 

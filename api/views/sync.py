@@ -2,13 +2,14 @@
 
 import uuid
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.errors import error_body, error_response
+from api.errors import error_body, error_response, field_codes_of
 from api.permissions import IsPatient
 from api.serializers.entry_fast_path import entry_fast_path
 from api.serializers.records import EntrySerializer, TreatmentSerializer
@@ -48,14 +49,15 @@ def _item_result(item_id, outcome) -> dict:
     return {"id": item_id, "status": outcome}
 
 
-def _invalid(item_id, errors) -> dict:
-    fields = errors if isinstance(errors, dict) else {"non_field_errors": errors}
+def _invalid(item_id, exc: ValidationError) -> dict:
+    fields, codes = exc.detail, exc.get_codes()
+    if not isinstance(fields, dict):
+        fields, codes = {"non_field_errors": fields}, {"non_field_errors": codes}
+    message = _("This item is not valid; it was not saved.")
     return {
         "id": item_id,
         "status": "error",
-        "error": error_body("invalid", "This item is not valid; it was not saved.", fields)[
-            "error"
-        ],
+        "error": error_body("invalid", message, fields, field_codes_of(fields, codes))["error"],
     }
 
 
@@ -91,12 +93,15 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
             try:
                 values = dict(serializer.run_validation(raw))
             except ValidationError as exc:
-                results[index] = _invalid(_client_id(raw), exc.detail)
+                results[index] = _invalid(_client_id(raw), exc)
                 continue
         item_uuid = values.pop("uuid", None) or uuid.uuid4()
         if item_uuid in seen:
             results[index] = _invalid(
-                str(item_uuid), {"id": ["This id appears twice in the batch."]}
+                str(item_uuid),
+                ValidationError(
+                    {"id": [_("This id appears twice in the batch.")]}, code="duplicate_id"
+                ),
             )
             continue
         seen.add(item_uuid)
@@ -135,7 +140,7 @@ def _validate_deletions(raw_items, results) -> list[SyncDeletion]:
         try:
             data = serializer.run_validation(raw)
         except ValidationError as exc:
-            results[index] = _invalid(_client_id(raw), exc.detail)
+            results[index] = _invalid(_client_id(raw), exc)
             continue
         deletions.append(SyncDeletion(index=index, record_type=data["type"], uuid=data["id"]))
     return deletions

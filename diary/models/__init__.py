@@ -1,6 +1,6 @@
 from diary.models import lookups  # noqa: F401  (registers uuid__any)
 from diary.models.flags import ClinicThresholds, Flag, FlagKind, FlagStatus
-from diary.models.patients import Condition, EnrollmentCode, Patient
+from diary.models.patients import Condition, EnrollmentCode, Patient, ResetCode
 from diary.models.records import (
     UPRIGHT_POSTURES,
     Approach,
@@ -21,6 +21,7 @@ __all__ = [
     "FlagStatus",
     "Patient",
     "Posture",
+    "ResetCode",
     "SymptomEntry",
     "Treatment",
     "TreatmentKind",

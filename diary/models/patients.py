@@ -96,3 +96,21 @@ class EnrollmentCode(models.Model):
     def __str__(self) -> str:
         state = "used" if self.used_at else f"expires {self.expires_at:%Y-%m-%d %H:%M}Z"
         return f"Enrolment code for {self.patient_id} ({state})"
+
+
+class ResetCode(models.Model):
+    """A one-time code for a patient who forgot their password, issued by their
+    care team; like an enrolment code, only its hash is stored."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reset_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        state = "used" if self.used_at else f"expires {self.expires_at:%Y-%m-%d %H:%M}Z"
+        return f"Reset code for {self.patient_id} ({state})"

@@ -9,16 +9,27 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.tokens import families_end
 from audit.models import Action, Outcome
 from audit.services import audit_record
 from diary import enrollment_codes
-from diary.models import Condition, EnrollmentCode, Patient
+from diary.models import Condition, EnrollmentCode, Patient, ResetCode
 
 
 @dataclass(frozen=True)
 class IssuedCode:
     code: str  # shown once; only its hash is kept
     expires_at: datetime
+    kind: str = "enrol"  # which page of the patient app takes it: enrol or reset
+
+    @property
+    def link(self) -> str:
+        """What the QR code holds: the patient app with the code filled in.
+
+        The code goes after `#`, which browsers never send to a server: it
+        stays out of every access log on the way.
+        """
+        return f"{settings.SITE_URL.rstrip('/')}/app/{self.kind}#code={self.code}"
 
 
 def enrollment_code_issue(*, patient: Patient, issued_by: User | None) -> IssuedCode:
@@ -107,6 +118,76 @@ def patient_account_claim(*, code: str, username: str, password: str) -> User:
     record.patient.save(update_fields=["user"])
     audit_record(
         action=Action.ENROLL,
+        record_type="account",
+        record_id=user.pk,
+        patient_id=record.patient_id,
+        actor=user,
+    )
+    return user
+
+
+class ResetRefused(Exception):
+    """The reset code is unknown, used or expired (deliberately not saying which)."""
+
+
+@transaction.atomic
+def reset_code_issue(*, patient: Patient, issued_by: User) -> IssuedCode:
+    """A one-time code with which an enrolled patient sets a new password.
+
+    Earlier unused codes of this patient stop working. The caller has checked
+    that `issued_by` may read the patient (coordinator or care team).
+    """
+    if patient.user_id is None:
+        raise ValueError("only an enrolled patient has a password to reset")
+    now = timezone.now()
+    ResetCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
+    code = enrollment_codes.new_code()
+    expires_at = now + settings.RESET_CODE_TTL
+    ResetCode.objects.create(
+        patient=patient,
+        code_hash=enrollment_codes.code_hash(code),
+        created_by=issued_by,
+        expires_at=expires_at,
+    )
+    audit_record(
+        action=Action.RESET_CODE,
+        record_type="account",
+        record_id=patient.user_id,
+        patient_id=patient.pk,
+        actor=issued_by,
+    )
+    return IssuedCode(code=code, expires_at=expires_at, kind="reset")
+
+
+@transaction.atomic
+def patient_password_reset(*, code: str, new_password: str) -> User:
+    """The phone sets a new password with a reset code; every earlier login ends."""
+    now = timezone.now()
+    record = (
+        ResetCode.objects.select_for_update(of=("self",))
+        .filter(
+            code_hash=enrollment_codes.code_hash(code), used_at__isnull=True, expires_at__gt=now
+        )
+        .select_related("patient__user")
+        .first()
+    )
+    user = record and record.patient.user
+    if user is None or not user.is_active:
+        audit_record(
+            action=Action.PASSWORD_RESET, record_type="reset_code", outcome=Outcome.FAILURE
+        )
+        raise ResetRefused
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.error_list}) from exc
+    record.used_at = now
+    record.save(update_fields=["used_at"])
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    families_end(user=user, reason="reset", now=now)
+    audit_record(
+        action=Action.PASSWORD_RESET,
         record_type="account",
         record_id=user.pk,
         patient_id=record.patient_id,

@@ -77,7 +77,7 @@ def _email_delivery(flag, user, reason, preference, now) -> Delivery | None:
         reason=reason,
         recipient=user,
         digest=digest,
-        due_at=next_local_time(now, preference.digest_time, preference.timezone) if digest else now,
+        due_at=next_local_time(now, preference.digest_time, user.timezone) if digest else now,
     )
     if not user.email:
         delivery.status, delivery.last_error = DeliveryStatus.SKIPPED, "no email address"

@@ -17,6 +17,11 @@ def preference_for(*, user) -> NotificationPreference:
 @transaction.atomic
 def preference_update(*, user, values: dict[str, Any]) -> NotificationPreference:
     preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+    values = dict(values)
+    if "timezone" in values:  # the login's one zone (also the profile's)
+        user.timezone = values.pop("timezone")
+        user.full_clean(validate_unique=False, validate_constraints=False)
+        user.save(update_fields=["timezone"])
     for name, value in values.items():
         setattr(preference, name, value)
     preference.full_clean()

@@ -223,6 +223,16 @@ def reminder_send(*, reminder_id: int, now: dt.datetime | None = None) -> str | 
     return _send_daily(reminder, now)
 
 
+def daily_reminder_reschedule(*, patient: Patient, now: dt.datetime | None = None) -> None:
+    """The patient's zone changed: the daily reminder moves to the same local time there."""
+    now = now or timezone.now()
+    preference = ReminderPreference.objects.filter(patient=patient, daily_enabled=True).first()
+    if preference is not None:
+        Reminder.objects.filter(
+            patient=patient, kind=ReminderKind.DAILY, status=ReminderStatus.SCHEDULED
+        ).update(next_due_at=next_daily_reminder(now, preference.daily_time, patient.timezone))
+
+
 def daily_reminder_next_due(*, patient: Patient) -> dt.datetime | None:
     return (
         Reminder.objects.filter(

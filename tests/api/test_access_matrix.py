@@ -20,8 +20,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import AuditEvent
-from diary.models import EnrollmentCode, Flag, Patient, SymptomEntry, Treatment
+from diary.models import EnrollmentCode, Flag, Patient, ResetCode, SymptomEntry, Treatment
 from exports.models import ExportJob
 from tests.factories import EntryFactory, FlagFactory, PatientFactory, TreatmentFactory
 
@@ -42,7 +43,13 @@ PATIENTS = {"patient_a", "patient_b"}
 READERS_OF_A = {"patient_a", "clinician_on", "coordinator"}
 
 # Open to anyone by design: covered by the authentication tests, not by this matrix.
-PUBLIC_ROUTES = {"auth/token/", "auth/token/refresh/", "auth/logout/", "auth/enroll/"}
+PUBLIC_ROUTES = {
+    "auth/token/",
+    "auth/token/refresh/",
+    "auth/logout/",
+    "auth/enroll/",
+    "auth/reset/",  # issue 12: tests/api/test_accounts.py
+}
 
 # HEAD is checked beside every GET of the matrix; OPTIONS once per route.
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
@@ -91,6 +98,11 @@ MATRIX = [
     ("entries/<id>/history/",            "GET",    (401, 200, 404, 200, 404, 200, 404)),
     ("patches/<id>/history/",            "GET",    (401, 200, 404, 200, 404, 200, 404)),
     ("me/close/",                        "POST",   (401, 204, 204, 403, 403, 403, 403)),
+    # --- Patient account (issue 12): the caller's own, so no 404 cases ---
+    ("me/profile/",                      "GET",    (401, 200, 200, 200, 200, 200, 200)),
+    ("me/profile/",                      "PATCH",  (401, 200, 200, 200, 200, 200, 200)),
+    ("auth/password/",                   "POST",   (401, 204, 204, 204, 204, 204, 204)),
+    ("patients/<pk>/reset-code/",        "POST",   (401, 403, 403, 201, 404, 201, 404)),
 ]
 # fmt: on
 
@@ -512,6 +524,52 @@ def own_account_closed(world, role, response):
     assert user.closed_at is not None
 
 
+# --- Patient account (issue 12) ---------------------------------------------------
+
+
+def profile_is_the_callers(world, role, response):
+    own = world.own_patient(role)
+    name = own.display_name if own else ""
+    assert response.json()["display_name"] == name
+
+
+def profile_saved_for_caller(world, role, response):
+    assert response.json()["timezone"] == "America/Chicago"
+    own = world.own_patient(role)
+    if own is not None:
+        own.refresh_from_db()
+        assert own.timezone == "America/Chicago"
+    else:
+        assert User.objects.get(pk=world.user(role).pk).timezone == "America/Chicago"
+
+
+def password_was_changed(world, role, response):
+    user = world.user(role)
+    user.refresh_from_db()
+    assert user.check_password("a new and long passphrase")
+
+
+def reset_code_issued_for_a(world, role, response):
+    body = response.json()
+    assert body["link"].endswith(f"/app/reset#code={body['reset_code']}")
+    assert ResetCode.objects.filter(patient=world.cast.patient_a, created_by=world.user(role))
+
+
+BODIES |= {
+    ("me/profile/", "PATCH"): lambda world, role: {"timezone": "America/Chicago"},
+    ("auth/password/", "POST"): lambda world, role: {
+        "old_password": "correct horse battery staple",
+        "new_password": "a new and long passphrase",
+    },
+}
+
+SUCCESS_CHECKS |= {
+    ("me/profile/", "GET"): profile_is_the_callers,
+    ("me/profile/", "PATCH"): profile_saved_for_caller,
+    ("auth/password/", "POST"): password_was_changed,
+    ("patients/<pk>/reset-code/", "POST"): reset_code_issued_for_a,
+}
+
 SUCCESS_CHECKS |= {
     ("entries/<id>/history/", "GET"): history_of(lambda w: w.entry.uuid),
     ("patches/<id>/history/", "GET"): history_of(lambda w: w.treatment.uuid),
@@ -538,7 +596,7 @@ def assert_is_contract_json(response):
         body = response.json()
         assert set(body) == {"error"}, describe(response)
         error = body["error"]
-        assert set(error) == {"code", "message", "fields"}, describe(response)
+        assert set(error) == {"code", "message", "fields", "field_codes"}, describe(response)
         assert isinstance(error["code"], str), describe(response)
         assert isinstance(error["message"], str), describe(response)
         assert isinstance(error["fields"], dict), describe(response)
@@ -551,6 +609,7 @@ def diary_state():
         set(Treatment.objects.values_list("uuid", "patient_id", "updated_at", "deleted_at")),
         set(Patient.objects.values_list("id", "clinic_id", "user_id")),
         set(EnrollmentCode.objects.values_list("id", "expires_at", "used_at")),
+        set(ResetCode.objects.values_list("id", "expires_at", "used_at")),
         set(Flag.objects.values_list("id", "status", "acknowledged_at", "resolved_at")),
         # Exports (issue 5): a refused request queues nothing and audits nothing.
         set(ExportJob.objects.values_list("id", "status")),

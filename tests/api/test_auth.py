@@ -31,16 +31,18 @@ def test_wrong_password_is_a_401_in_the_error_shape(cast):
 
 
 def test_refresh_rotates_and_the_old_refresh_token_dies(cast):
+    # v1.1: the old token dies after a 30-second grace (tests/api/test_token_families.py).
     old = login("alice").json()["refresh"]
     client = APIClient()
 
     rotated = client.post("/api/v1/auth/token/refresh/", {"refresh": old}, format="json")
-    reused = client.post("/api/v1/auth/token/refresh/", {"refresh": old}, format="json")
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=31)):
+        reused = client.post("/api/v1/auth/token/refresh/", {"refresh": old}, format="json")
 
     assert rotated.status_code == 200
     assert set(rotated.json()) == {"access", "refresh"} and rotated.json()["refresh"] != old
     assert reused.status_code == 401
-    assert reused.json()["error"]["code"] == "token_not_valid"
+    assert reused.json()["error"]["code"] == "token_reused"
 
 
 def test_logout_kills_the_refresh_token(cast):

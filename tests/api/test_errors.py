@@ -12,7 +12,7 @@ def assert_error(response, status, code):
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
     error = response.json()["error"]
-    assert set(error) == {"code", "message", "fields"}
+    assert set(error) == {"code", "message", "fields", "field_codes"}
     assert error["code"] == code
     assert error["message"]
 

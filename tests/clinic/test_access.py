@@ -172,3 +172,21 @@ def test_enrolment_refuses_a_clinician_of_another_clinic(cast):
     assert response.status_code == 200  # the form again, with the error
     assert not Patient.objects.filter(display_name="Cara").exists()
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_enrolment_qr_code_holds_the_link_to_the_patient_app(cast, settings):
+    import re
+
+    import segno
+
+    settings.SITE_URL = "https://diary.example.org"
+    client = client_as(cast, "coordinator")
+    page = client.post(
+        reverse("clinic:enrol"),
+        {"display_name": "Cara", "timezone": "Europe/Vienna", "condition": "unknown"},
+    ).content.decode()
+
+    code = re.search(r'id="enrolment-code">([^<]+)<', page)[1]
+    link = f"https://diary.example.org/app/enrol#code={code}"
+    expected = segno.make(link, error="m").svg_inline(scale=6, title=f"Enrolment code {code}")
+    assert expected in page

@@ -123,8 +123,9 @@ def test_the_digest_goes_out_once_at_the_clinicians_local_morning(cast, team):
         user=cast.clinician_on,
         email_mode="digest",
         digest_time=dt.time(8, 0),
-        timezone="America/New_York",
     )
+    cast.clinician_on.timezone = "America/New_York"
+    cast.clinician_on.save()
     flags = [
         FlagFactory(treatment=TreatmentFactory(patient=cast.patient_a), kind=kind)
         for kind in ("relapse", "no_response")
