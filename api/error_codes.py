@@ -29,6 +29,11 @@ class ErrorCode(models.TextChoices):
     ALREADY_ENROLLED = "already_enrolled", "This patient already has a login."
     # Diary, sync, flags, exports.
     INVALID_CURSOR = "invalid_cursor", "Pull again without a cursor."
+    DAY_EXISTS = "day_exists", "This day has a log (in `error.current`): change that one."
+    IMPRESSION_EXISTS = (
+        "impression_exists",
+        "This treatment and checkpoint have an answer (in `error.current`): change that one.",
+    )
     FLAG_RESOLVED = "flag_resolved", "The flag is already resolved."
     NOT_READY = "not_ready", "The export is still being built: poll its status."
     EXPIRED = "expired", "The export expired: request a new one."

@@ -3,7 +3,16 @@ import datetime as dt
 import django_filters
 from django import forms
 
-from diary.models import Flag, FlagKind, FlagStatus, SymptomEntry, Treatment
+from diary.models import (
+    Checkpoint,
+    DayLog,
+    Flag,
+    FlagKind,
+    FlagStatus,
+    Impression,
+    SymptomEntry,
+    Treatment,
+)
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -41,6 +50,25 @@ def _range_filterset(model, moment_field: str):
 
 EntryFilter = _range_filterset(SymptomEntry, "recorded_at")
 TreatmentFilter = _range_filterset(Treatment, "performed_at")
+
+
+class DayLogFilter(django_filters.FilterSet):
+    """`from` / `to`: local days, both included."""
+
+    patient = django_filters.UUIDFilter(field_name="patient_id")
+
+    class Meta:
+        model = DayLog
+        fields = []
+
+
+DayLogFilter.base_filters["from"] = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+DayLogFilter.base_filters["to"] = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+
+class ImpressionFilter(_range_filterset(Impression, "answered_at")):
+    treatment = django_filters.UUIDFilter(field_name="treatment__uuid")
+    checkpoint = django_filters.ChoiceFilter(choices=Checkpoint.choices)
 
 
 class FlagFilter(django_filters.FilterSet):

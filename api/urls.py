@@ -17,15 +17,24 @@ from api.views.notifications import (  # notifications (issue 4)
     InboxView,
     NotificationPreferenceView,
     ReminderPreferenceView,
+    RemindersDueView,
     WebhookStatusView,
 )
-from api.views.patients import PatientEntriesView, PatientTreatmentsView, PatientViewSet
-from api.views.records import EntryViewSet, TreatmentViewSet
+from api.views.patients import (
+    PatientDayLogsView,
+    PatientEntriesView,
+    PatientImpressionsView,
+    PatientTreatmentsView,
+    PatientViewSet,
+)
+from api.views.records import DayLogViewSet, EntryViewSet, ImpressionViewSet, TreatmentViewSet
 from api.views.sync import SyncView
 
 router = SimpleRouter(use_regex_path=False)  # so ids go through the uuid converter
 router.register("entries", EntryViewSet, basename="entry")
 router.register("patches", TreatmentViewSet, basename="patch")
+router.register("day-logs", DayLogViewSet, basename="day-log")  # issue 13
+router.register("impressions", ImpressionViewSet, basename="impression")  # issue 13
 router.register("patients", PatientViewSet, basename="patient")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("exports", ExportViewSet, basename="export")  # exports (issue 5)
@@ -43,6 +52,13 @@ urlpatterns = [
     path("sync/", SyncView.as_view(), name="sync"),
     path("patients/<uuid:pk>/entries/", PatientEntriesView.as_view(), name="patient-entries"),
     path("patients/<uuid:pk>/patches/", PatientTreatmentsView.as_view(), name="patient-patches"),
+    # --- Day logs and PGIC (issue 13) ---
+    path("patients/<uuid:pk>/day-logs/", PatientDayLogsView.as_view(), name="patient-day-logs"),
+    path(
+        "patients/<uuid:pk>/impressions/",
+        PatientImpressionsView.as_view(),
+        name="patient-impressions",
+    ),
     # --- Notifications (issue 4) ---
     path("devices/", DeviceView.as_view(), name="devices"),
     path("notifications/inbox/", InboxView.as_view(), name="inbox"),
@@ -58,6 +74,7 @@ urlpatterns = [
     ),
     path("notifications/webhook/", WebhookStatusView.as_view(), name="clinic-webhook"),
     path("reminders/preferences/", ReminderPreferenceView.as_view(), name="reminder-preferences"),
+    path("reminders/due/", RemindersDueView.as_view(), name="reminders-due"),  # issue 13
     # --- end notifications ---
     *router.urls,
 ]

@@ -101,7 +101,7 @@ class RecordRevision(models.Model):
         DELETE = "delete", "Deleted"
 
     patient = models.ForeignKey("diary.Patient", on_delete=models.CASCADE, related_name="+")
-    record_type = models.CharField(max_length=8)  # "entry" | "patch", as in sync
+    record_type = models.CharField(max_length=16)  # "entry" | "patch" | …, as in sync
     record_uuid = models.UUIDField()
     # The record's fields as they were before the change (model field names).
     values = models.JSONField(encoder=ExactJSONEncoder)

@@ -9,7 +9,12 @@ def record_revisions(*, record) -> list[tuple[RecordRevision, object]]:
     revisions = (
         RecordRevision.objects.filter(
             patient_id=record.patient_id,
-            record_type={"SymptomEntry": "entry", "Treatment": "patch"}[model.__name__],
+            record_type={
+                "SymptomEntry": "entry",
+                "Treatment": "patch",
+                "DayLog": "day_log",
+                "Impression": "impression",
+            }[model.__name__],
             record_uuid=record.uuid,
         )
         .select_related("changed_by")

@@ -27,11 +27,11 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import Action as AuditAction
 from audit.services import audit_record
-from diary.models import Flag, Patient, SymptomEntry, Treatment
+from diary.models import DayLog, Flag, Impression, Patient, SymptomEntry, Treatment
 from exports.builders import csv as csv_builder
 from exports.builders import fhir as fhir_builder
 from exports.builders import pdf as pdf_builder
-from exports.data import EntryRow, ExportData, FlagRow, TreatmentRow
+from exports.data import DayLogRow, EntryRow, ExportData, FlagRow, ImpressionRow, TreatmentRow
 from exports.models import (
     ExportFormat,
     ExportJob,
@@ -156,7 +156,7 @@ def _in_range(field: str, start, end) -> dict:
 
 
 def export_data_load(*, job: ExportJob, now: dt.datetime | None = None) -> ExportData:
-    """The live diary of the job's patient over its range; four queries whatever its size."""
+    """The live diary of the job's patient over its range; six queries whatever its size."""
     return diary_data_load(
         patient_id=job.patient_id, date_from=job.date_from, date_to=job.date_to, now=now
     )
@@ -190,14 +190,18 @@ def diary_data_load(
             "relief_minutes",
             "symptoms",
             "note",
+            "triggers",
         )
     )
     entries = [
-        EntryRow(str(uid), at, posture, headache, in_posture, onset, relief, tuple(sym), note)
-        for uid, at, posture, headache, in_posture, onset, relief, sym, note in (
+        EntryRow(
+            str(uid), at, posture, headache, in_posture, onset, relief, tuple(sym), note,
+            tuple(triggers),
+        )
+        for uid, at, posture, headache, in_posture, onset, relief, sym, note, triggers in (
             entry_rows.iterator(chunk_size=5000)
         )
-    ]
+    ]  # fmt: skip
     treatment_rows = (
         Treatment.objects.live()
         .filter(patient=patient, **_in_range("performed_at", start, end))
@@ -227,6 +231,31 @@ def diary_data_load(
             patient=patient, treatment_id__in=list(uuid_by_pk)
         ).order_by("proven_at", "id")
     ]
+    day_logs = [
+        DayLogRow(
+            id=str(log.uuid),
+            date=log.date,
+            upright_hours=log.upright_hours,
+            longest_upright_minutes=log.longest_upright_minutes,
+            bed_rest_hours=log.bed_rest_hours,
+            fluids_l=log.fluids_l,
+            caffeine_mg=log.caffeine_mg,
+            binder=log.binder,
+            medications=tuple(log.medications),
+            note=log.note,
+        )
+        for log in DayLog.objects.live()
+        .filter(patient=patient, **_day_range(date_from, date_to))
+        .order_by("date")
+    ]
+    # The answers about the treatments shown, whenever they were given.
+    impressions = [
+        ImpressionRow(str(uid), uuid_by_pk[treatment_pk], at, checkpoint, score, note)
+        for uid, treatment_pk, at, checkpoint, score, note in Impression.objects.live()
+        .filter(patient=patient, treatment_id__in=list(uuid_by_pk))
+        .order_by("answered_at", "pk")
+        .values_list("uuid", "treatment_id", "answered_at", "checkpoint", "score", "note")
+    ]
     return ExportData(
         patient_id=str(patient.pk),
         display_name=patient.display_name,
@@ -239,7 +268,18 @@ def diary_data_load(
         entries=entries,
         treatments=treatments,
         flags=flags,
+        day_logs=day_logs,
+        impressions=impressions,
     )
+
+
+def _day_range(date_from: dt.date | None, date_to: dt.date | None) -> dict:
+    bounds = {}
+    if date_from is not None:
+        bounds["date__gte"] = date_from
+    if date_to is not None:
+        bounds["date__lte"] = date_to
+    return bounds
 
 
 # --- build ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Clinic, Role, User
-from diary.models import Flag, Patient, SymptomEntry, Treatment
+from diary.models import DayLog, Flag, Impression, Patient, SymptomEntry, Treatment
 
 PASSWORD = "correct horse battery staple"
 
@@ -88,3 +88,26 @@ class FlagFactory(factory.django.DjangoModelFactory):
     detected_at = factory.LazyFunction(timezone.now)
     proven_at = factory.LazyFunction(timezone.now)
     evidence = factory.LazyFunction(lambda: {"summary": "Upright headache back to 8/10."})
+
+
+class DayLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DayLog
+
+    uuid = factory.LazyFunction(uuid.uuid4)
+    patient = factory.SubFactory(PatientFactory)
+    date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=1))
+    upright_hours = 4
+    bed_rest_hours = 12
+
+
+class ImpressionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Impression
+
+    uuid = factory.LazyFunction(uuid.uuid4)
+    treatment = factory.SubFactory(TreatmentFactory)
+    patient = factory.SelfAttribute("treatment.patient")
+    answered_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
+    checkpoint = "72h"
+    score = 3

@@ -23,7 +23,7 @@ from diary.models import Posture
 from diary.symptoms import SYMPTOMS
 
 from .fields import moment_problem
-from .records import MAX_MINUTES_IN_POSTURE, MAX_ONSET_OR_RELIEF_MINUTES
+from .records import MAX_MINUTES_IN_POSTURE, MAX_ONSET_OR_RELIEF_MINUTES, TRIGGER_CODES
 
 REQUIRED = frozenset({"recorded_at", "posture", "headache"})
 KNOWN = REQUIRED | {
@@ -32,6 +32,7 @@ KNOWN = REQUIRED | {
     "onset_minutes",
     "relief_minutes",
     "symptoms",
+    "triggers",
     "note",
 }
 # name -> (lowest, highest, may be null)
@@ -43,6 +44,7 @@ WHOLE_NUMBERS = {
 }
 POSTURES = frozenset(Posture.values)
 SYMPTOM_ORDER = {name: i for i, name in enumerate(SYMPTOMS)}
+TRIGGER_ORDER = {name: i for i, name in enumerate(TRIGGER_CODES)}
 NOTE_MAX = 2000
 _REFUSED_IN_TEXT = re.compile("[\x00\ud800-\udfff]")  # what DRF's CharField validators refuse
 
@@ -100,6 +102,14 @@ def entry_fast_path() -> Callable[..., dict | None]:
                 ):
                     return None
                 values[name] = sorted(set(value), key=SYMPTOM_ORDER.__getitem__)
+            elif name == "triggers":
+                if (
+                    type(value) is not list
+                    or len(value) > len(TRIGGER_CODES)
+                    or not all(type(t) is str and t in TRIGGER_ORDER for t in value)
+                ):
+                    return None
+                values[name] = sorted(set(value), key=TRIGGER_ORDER.__getitem__)
             else:  # note
                 if type(value) is not str:
                     return None

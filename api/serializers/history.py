@@ -1,6 +1,11 @@
 from rest_framework import serializers
 
-from api.serializers.records import EntrySerializer, TreatmentSerializer
+from api.serializers.records import (
+    DayLogSerializer,
+    EntrySerializer,
+    ImpressionSerializer,
+    TreatmentSerializer,
+)
 
 
 class ChangedBySerializer(serializers.Serializer):
@@ -29,3 +34,21 @@ class TreatmentVersionSerializer(EntryVersionSerializer):
 class TreatmentHistorySerializer(EntryHistorySerializer):
     current = TreatmentSerializer(allow_null=True, help_text="Null once deleted.")
     versions = TreatmentVersionSerializer(many=True, help_text="Earlier versions, newest first.")
+
+
+class DayLogVersionSerializer(EntryVersionSerializer):
+    record = DayLogSerializer(help_text="The day log as it was before this change.")
+
+
+class DayLogHistorySerializer(EntryHistorySerializer):
+    current = DayLogSerializer(allow_null=True, help_text="Null once deleted.")
+    versions = DayLogVersionSerializer(many=True, help_text="Earlier versions, newest first.")
+
+
+class ImpressionVersionSerializer(EntryVersionSerializer):
+    record = ImpressionSerializer(help_text="The answer as it was before this change.")
+
+
+class ImpressionHistorySerializer(EntryHistorySerializer):
+    current = ImpressionSerializer(allow_null=True, help_text="Null once deleted.")
+    versions = ImpressionVersionSerializer(many=True, help_text="Earlier versions, newest first.")

@@ -96,3 +96,25 @@ class ReminderPreferenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReminderPreference
         fields = ["daily_enabled", "daily_time", "next_daily_reminder_at"]
+
+
+class DueCheckinSerializer(serializers.Serializer):
+    treatment = serializers.UUIDField(help_text="The treatment this check-in follows.")
+    checkpoint = serializers.ChoiceField(choices=["6h", "24h", "48h", "72h", "7d"])
+    due_at = serializers.DateTimeField()
+    ratings_due = serializers.BooleanField(
+        help_text="No upright and lying rating since `due_at` yet."
+    )
+    pgic_due = serializers.BooleanField(
+        help_text="At 72h and 7d: no PGIC answer for this treatment and checkpoint yet."
+    )
+
+
+class DailyDueSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    due = serializers.BooleanField(help_text="Enabled, and nothing logged in the last 24 h.")
+
+
+class RemindersDueSerializer(serializers.Serializer):
+    checkins = DueCheckinSerializer(many=True)
+    daily = DailyDueSerializer()

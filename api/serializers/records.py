@@ -1,8 +1,21 @@
+import datetime as dt
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from diary.models import Approach, Posture, SymptomEntry, Treatment, TreatmentKind
+from diary.labels import MEDICATIONS, TRIGGERS
+from diary.models import (
+    Approach,
+    Checkpoint,
+    DayLog,
+    Impression,
+    Posture,
+    SymptomEntry,
+    Treatment,
+    TreatmentKind,
+)
 from diary.spinal_levels import normalize_levels
 from diary.symptoms import SYMPTOMS
 
@@ -12,6 +25,7 @@ from .fields import NotInFutureMixin, OffsetDateTimeField
 # a headache that takes a day to come or go.
 MAX_MINUTES_IN_POSTURE = 30 * 24 * 60
 MAX_ONSET_OR_RELIEF_MINUTES = 24 * 60
+TRIGGER_CODES = tuple(TRIGGERS)
 
 
 class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
@@ -32,6 +46,11 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
     symptoms = serializers.ListField(
         child=serializers.ChoiceField(choices=SYMPTOMS), required=False, max_length=len(SYMPTOMS)
     )
+    triggers = serializers.ListField(
+        child=serializers.ChoiceField(choices=TRIGGER_CODES),
+        required=False,
+        max_length=len(TRIGGER_CODES),
+    )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -48,6 +67,7 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
             "onset_minutes",
             "relief_minutes",
             "symptoms",
+            "triggers",
             "note",
             "created_at",
             "updated_at",
@@ -58,6 +78,9 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
 
     def validate_symptoms(self, value):
         return sorted(set(value), key=SYMPTOMS.index)
+
+    def validate_triggers(self, value):
+        return sorted(set(value), key=TRIGGER_CODES.index)
 
     def validate(self, attrs):
         # On a partial update, judge the posture rules on the entry as it will be.
@@ -130,3 +153,139 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
         if value is not None and value <= 0:
             raise serializers.ValidationError(_("Volume must be more than 0 mL."), code="min_value")
         return value
+
+
+# A diary day may be a day ahead of UTC's (Kiribati is UTC+14); later is a mistake.
+DAY_AHEAD_OF_UTC = dt.timedelta(days=1)
+
+
+class MedicationSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=tuple(MEDICATIONS))
+    dose = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class DayLogSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", required=False)
+    patient = serializers.UUIDField(source="patient_id", read_only=True)
+    date = serializers.DateField(help_text="The patient's local day; one log per day.")
+    upright_hours = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        min_value=0,
+        max_value=24,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+    longest_upright_minutes = serializers.IntegerField(
+        min_value=0, max_value=24 * 60, required=False, allow_null=True
+    )
+    bed_rest_hours = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        min_value=0,
+        max_value=24,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+    fluids_l = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        min_value=0,
+        max_value=20,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+    caffeine_mg = serializers.IntegerField(
+        min_value=0, max_value=5000, required=False, allow_null=True
+    )
+    binder = serializers.BooleanField(required=False, allow_null=True, default=None)
+    medications = MedicationSerializer(many=True, required=False, max_length=20)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        model = DayLog
+        fields = [
+            "id",
+            "patient",
+            "date",
+            "upright_hours",
+            "longest_upright_minutes",
+            "bed_rest_hours",
+            "fluids_l",
+            "caffeine_mg",
+            "binder",
+            "medications",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_date(self, value):
+        if value > (timezone.now() + DAY_AHEAD_OF_UTC).date():
+            raise serializers.ValidationError("This day is in the future.", code="future_time")
+        return value
+
+    def validate_medications(self, value):
+        return [dict(item) for item in value]  # plain dicts, compared as stored
+
+    def validate(self, attrs):
+        def current(name):
+            return attrs[name] if name in attrs else getattr(self.instance, name, None)
+
+        upright, bed_rest = current("upright_hours"), current("bed_rest_hours")
+        if upright is not None and bed_rest is not None and upright + bed_rest > 24:
+            raise serializers.ValidationError(
+                {"bed_rest_hours": ["Hours upright and in bed add up to more than a day."]},
+                code="max_value",
+            )
+        longest = current("longest_upright_minutes")
+        if longest is not None and upright is not None and longest > upright * 60 + 6:
+            # 6 minutes: the hours are rounded to a tenth.
+            raise serializers.ValidationError(
+                {"longest_upright_minutes": ["Longer than the hours upright that day."]},
+                code="max_value",
+            )
+        return attrs
+
+
+class ImpressionSerializer(NotInFutureMixin, serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", required=False)
+    patient = serializers.UUIDField(source="patient_id", read_only=True)
+    treatment = serializers.UUIDField(
+        source="treatment_uuid", help_text="The id of the treatment this answer is about."
+    )
+    answered_at = OffsetDateTimeField()
+    checkpoint = serializers.ChoiceField(choices=Checkpoint.choices)
+    score = serializers.IntegerField(
+        min_value=1,
+        max_value=7,
+        help_text="1 very much improved, 4 no change, 7 very much worse.",
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        model = Impression
+        fields = [
+            "id",
+            "patient",
+            "treatment",
+            "answered_at",
+            "checkpoint",
+            "score",
+            "note",
+            "recorded_by",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_answered_at(self, value):
+        return self.validate_not_future(value)

@@ -2,11 +2,14 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .records import EntrySerializer, TreatmentSerializer
+from .records import DayLogSerializer, EntrySerializer, ImpressionSerializer, TreatmentSerializer
+
+RECORD_TYPES = ["entry", "patch", "day_log", "impression"]
+SECTIONS = ("entries", "patches", "day_logs", "impressions", "deleted")
 
 
 class DeletionSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["entry", "patch"])
+    type = serializers.ChoiceField(choices=RECORD_TYPES)
     id = serializers.UUIDField()
 
 
@@ -28,10 +31,12 @@ class SyncBatchSerializer(serializers.Serializer):
 
     entries = SyncSectionField(required=False, default=list)
     patches = SyncSectionField(required=False, default=list)
+    day_logs = SyncSectionField(required=False, default=list)
+    impressions = SyncSectionField(required=False, default=list)
     deleted = SyncSectionField(required=False, default=list)
 
     def validate(self, attrs):
-        total = sum(len(attrs[k]) for k in ("entries", "patches", "deleted"))
+        total = sum(len(attrs[k]) for k in SECTIONS)
         if total > settings.SYNC_MAX_ITEMS:
             raise serializers.ValidationError(
                 f"At most {settings.SYNC_MAX_ITEMS} items per sync; this batch has {total}."
@@ -42,19 +47,24 @@ class SyncBatchSerializer(serializers.Serializer):
 class SyncItemResultSerializer(serializers.Serializer):
     id = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(
-        choices=["created", "unchanged", "updated", "deleted", "error"]
+        choices=["created", "unchanged", "updated", "deleted", "conflict", "error"]
     )
     error = serializers.DictField(required=False)
+    current = serializers.DictField(
+        required=False, help_text="With `conflict`: the stored record; nothing was written."
+    )
 
 
 class SyncResultSerializer(serializers.Serializer):
     entries = SyncItemResultSerializer(many=True)
     patches = SyncItemResultSerializer(many=True)
+    day_logs = SyncItemResultSerializer(many=True)
+    impressions = SyncItemResultSerializer(many=True)
     deleted = SyncItemResultSerializer(many=True)
 
 
 class SyncTombstoneSerializer(serializers.Serializer):
-    type = serializers.CharField()
+    type = serializers.ChoiceField(choices=RECORD_TYPES)
     id = serializers.UUIDField()
     deleted_at = serializers.DateTimeField()
 
@@ -62,6 +72,8 @@ class SyncTombstoneSerializer(serializers.Serializer):
 class SyncChangesSerializer(serializers.Serializer):
     entries = EntrySerializer(many=True)
     patches = TreatmentSerializer(many=True)
+    day_logs = DayLogSerializer(many=True)
+    impressions = ImpressionSerializer(many=True)
     deleted = SyncTombstoneSerializer(many=True)
     cursor = serializers.CharField()
     has_more = serializers.BooleanField()

@@ -4,6 +4,8 @@ the clinic webhook's health for coordinators, the patient's daily reminder."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,10 +15,12 @@ from api.serializers.notifications import (
     InboxItemSerializer,
     NotificationPreferenceSerializer,
     ReminderPreferenceSerializer,
+    RemindersDueSerializer,
     UnreadCountSerializer,
     WebhookStatusSerializer,
 )
 from api.views.scope import own_patient
+from diary.models import Patient
 from notifications.services.devices import device_register
 from notifications.services.inbox import inbox_for, inbox_unread_count
 from notifications.services.preferences import preference_for, preference_update
@@ -24,6 +28,7 @@ from notifications.services.reminders import (
     daily_reminder_next_due,
     reminder_preference_for,
     reminder_preference_update,
+    reminders_open,
 )
 from notifications.services.webhooks import webhook_status
 
@@ -126,3 +131,25 @@ class ReminderPreferenceView(APIView):
         serializer.is_valid(raise_exception=True)
         preference = reminder_preference_update(patient=patient, values=serializer.validated_data)
         return self._answer(patient, preference)
+
+
+class RemindersDueView(APIView):
+    """What the phone should ask the patient for now (issue 13).
+
+    A check-in after a treatment is listed from its due time (6h, 24h, 48h,
+    72h, 7d, moved out of 22:00-07:00 local as the pushes are) until it is
+    answered or 24 h have passed: `ratings_due` until an upright and a lying
+    entry are logged since `due_at`, `pgic_due` (72h and 7d only) until a PGIC
+    answer for that treatment and checkpoint exists. `daily.due`: the daily
+    reminder is on and nothing was logged in the last 24 h. Only a patient has
+    reminders: any other login gets 404.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: RemindersDueSerializer, 404: None})
+    def get(self, request):
+        patient = Patient.objects.filter(user=request.user).first()
+        if patient is None or not IsPatient().has_permission(request, self):
+            raise NotFound
+        return Response(RemindersDueSerializer(reminders_open(patient=patient)).data)

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from api.errors import error_response
-from api.filters import EntryFilter, TreatmentFilter
+from api.filters import DayLogFilter, EntryFilter, ImpressionFilter, TreatmentFilter
 from api.permissions import IsClinician, IsCoordinator, IsStaff, ReadOnly
 from api.serializers.accounts import ResetCodeSerializer
 from api.serializers.patients import (
@@ -19,10 +19,15 @@ from api.serializers.patients import (
     PatientEnrollSerializer,
     PatientSerializer,
 )
-from api.serializers.records import EntrySerializer, TreatmentSerializer
+from api.serializers.records import (
+    DayLogSerializer,
+    EntrySerializer,
+    ImpressionSerializer,
+    TreatmentSerializer,
+)
 from api.views.auditing import AuditedReads
 from api.views.records import create_record
-from diary.models import Patient, SymptomEntry, Treatment
+from diary.models import DayLog, Impression, Patient, SymptomEntry, Treatment
 from diary.services.patients import enrollment_code_issue, patient_enroll, reset_code_issue
 
 
@@ -143,6 +148,38 @@ class PatientTreatmentsView(generics.ListCreateAPIView, PatientRecordsView):
         return create_record(
             self.get_serializer(data=request.data),
             model=Treatment,
+            patient=self.get_patient(),
+            recorded_by=request.user,
+        )
+
+
+@extend_schema(tags=["patients"])
+class PatientDayLogsView(PatientRecordsView):
+    model = DayLog
+    serializer_class = DayLogSerializer
+    filterset_class = DayLogFilter
+    permission_classes = [IsStaff]
+    audit_record_type = "day_log"
+
+
+@extend_schema(tags=["patients"])
+class PatientImpressionsView(generics.ListCreateAPIView, PatientRecordsView):
+    """Staff read a patient's PGIC answers; clinicians of the care team record
+    one answered in clinic."""
+
+    model = Impression
+    serializer_class = ImpressionSerializer
+    filterset_class = ImpressionFilter
+    permission_classes = [(IsStaff & ReadOnly) | IsClinician]
+    audit_record_type = "impression"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("treatment")
+
+    def create(self, request, *args, **kwargs):
+        return create_record(
+            self.get_serializer(data=request.data),
+            model=Impression,
             patient=self.get_patient(),
             recorded_by=request.user,
         )

@@ -1,21 +1,48 @@
-"""Symptom entries and treatments: the patient writes, the care team reads."""
+"""Diary records (entries, treatments, day logs, PGIC answers): the patient
+writes, the care team reads; clinicians may record treatments and PGIC answers."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.errors import error_response
-from api.filters import EntryFilter, TreatmentFilter
+from api.errors import error_body, error_response
+from api.filters import DayLogFilter, EntryFilter, ImpressionFilter, TreatmentFilter
 from api.permissions import IsClinician, IsDiaryReader, IsPatient
-from api.serializers.history import EntryHistorySerializer, TreatmentHistorySerializer
-from api.serializers.records import EntrySerializer, TreatmentSerializer
+from api.serializers.history import (
+    DayLogHistorySerializer,
+    EntryHistorySerializer,
+    ImpressionHistorySerializer,
+    TreatmentHistorySerializer,
+)
+from api.serializers.records import (
+    DayLogSerializer,
+    EntrySerializer,
+    ImpressionSerializer,
+    TreatmentSerializer,
+)
 from api.views.auditing import AuditedReads
 from api.views.scope import own_patient
 from audit.queries import record_revisions
-from diary.models import SymptomEntry, Treatment
-from diary.services.records import RecordDeleted, record_create, record_delete, record_update
+from diary.models import DayLog, Impression, SymptomEntry, Treatment
+from diary.services.records import (
+    RecordClash,
+    RecordDeleted,
+    UnknownTreatment,
+    record_create,
+    record_delete,
+    record_update,
+)
+
+# The serializer that shows each kind of record (the stored one in a clash, too).
+SERIALIZERS = {
+    SymptomEntry: EntrySerializer,
+    Treatment: TreatmentSerializer,
+    DayLog: DayLogSerializer,
+    Impression: ImpressionSerializer,
+}
 
 
 def deleted_response():
@@ -24,6 +51,42 @@ def deleted_response():
         "A record with this id was deleted; it is not created again.",
         status.HTTP_409_CONFLICT,
     )
+
+
+def clash_body(current) -> dict:
+    """409 `day_exists` / `impression_exists`, with the stored record under `current`."""
+    if isinstance(current, DayLog):
+        code, message = "day_exists", _("This day already has a log; change that one instead.")
+    else:
+        code, message = (
+            "impression_exists",
+            _("This treatment already has an answer for this checkpoint; change that one."),
+        )
+    body = error_body(code, message)
+    body["error"]["current"] = SERIALIZERS[type(current)](current).data
+    return body
+
+
+def clash_response(current) -> Response:
+    return Response(clash_body(current), status=status.HTTP_409_CONFLICT)
+
+
+def unknown_treatment_response() -> Response:
+    return error_response(
+        "invalid",
+        _("Some fields are not valid."),
+        status.HTTP_400_BAD_REQUEST,
+        {"treatment": [_("No such treatment in this diary.")]},
+    )
+
+
+def write_refused(exc: Exception) -> Response:
+    """The answer to a write the service refused."""
+    if isinstance(exc, RecordClash):
+        return clash_response(exc.current)
+    if isinstance(exc, UnknownTreatment):
+        return unknown_treatment_response()
+    return deleted_response()
 
 
 def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
@@ -39,8 +102,8 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
             record_uuid=record_uuid,
             recorded_by=recorded_by,
         )
-    except RecordDeleted:
-        return deleted_response()
+    except (RecordDeleted, RecordClash, UnknownTreatment) as exc:
+        return write_refused(exc)
     return Response(
         type(serializer)(record).data,
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -69,8 +132,13 @@ class DiaryRecordViewSet(
             return [IsPatient()]
         return [self.change_permissions()]
 
+    # Related rows the serializer shows (a PGIC answer names its treatment).
+    select_related: tuple[str, ...] = ()
+
     def get_queryset(self):
         records = self.model.objects.visible_to(self.request.user)
+        if self.select_related:
+            records = records.select_related(*self.select_related)
         # History is what a deleted record still has to show.
         return records if self.action == "history" else records.live()
 
@@ -99,8 +167,8 @@ class DiaryRecordViewSet(
         values.pop("uuid", None)  # the id is fixed at creation
         try:
             record = record_update(record=record, values=values, by=request.user)
-        except RecordDeleted:
-            return deleted_response()
+        except (RecordDeleted, RecordClash, UnknownTreatment) as exc:
+            return write_refused(exc)
         return Response(self.get_serializer(record).data)
 
     def perform_destroy(self, instance):
@@ -164,6 +232,50 @@ class TreatmentViewSet(AuditedReads, DiaryRecordViewSet):
     history_serializer_class = TreatmentHistorySerializer
 
     @extend_schema(responses=TreatmentHistorySerializer)
+    @action(detail=True, methods=["get"])
+    def history(self, request, *args, **kwargs):
+        return super().history(request, *args, **kwargs)
+
+
+@extend_schema(tags=["day-logs"])
+@_create_answers(DayLogSerializer)
+class DayLogViewSet(AuditedReads, DiaryRecordViewSet):
+    """One log per local day: upright time and conservative care.
+
+    A second create for a day that has a log answers 409 `day_exists` with the
+    stored log under `error.current`.
+    """
+
+    model = DayLog
+    serializer_class = DayLogSerializer
+    filterset_class = DayLogFilter
+    audit_record_type = "day_log"
+    history_serializer_class = DayLogHistorySerializer
+
+    @extend_schema(responses=DayLogHistorySerializer)
+    @action(detail=True, methods=["get"])
+    def history(self, request, *args, **kwargs):
+        return super().history(request, *args, **kwargs)
+
+
+@extend_schema(tags=["impressions"])
+@_create_answers(ImpressionSerializer)
+class ImpressionViewSet(AuditedReads, DiaryRecordViewSet):
+    """Patient Global Impression of Change after a treatment, at 72 h and 7 days.
+
+    At most one answer per treatment and checkpoint (`72h`, `7d`): another
+    answers 409 `impression_exists` with the stored one under `error.current`.
+    """
+
+    model = Impression
+    serializer_class = ImpressionSerializer
+    filterset_class = ImpressionFilter
+    change_permissions = IsPatient | IsClinician
+    select_related = ("treatment",)
+    audit_record_type = "impression"
+    history_serializer_class = ImpressionHistorySerializer
+
+    @extend_schema(responses=ImpressionHistorySerializer)
     @action(detail=True, methods=["get"])
     def history(self, request, *args, **kwargs):
         return super().history(request, *args, **kwargs)

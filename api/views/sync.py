@@ -12,15 +12,23 @@ from rest_framework.views import APIView
 from api.errors import error_body, error_response, field_codes_of
 from api.permissions import IsPatient
 from api.serializers.entry_fast_path import entry_fast_path
-from api.serializers.records import EntrySerializer, TreatmentSerializer
+from api.serializers.records import (
+    DayLogSerializer,
+    EntrySerializer,
+    ImpressionSerializer,
+    TreatmentSerializer,
+)
 from api.serializers.sync import (
     DeletionSerializer,
     SyncBatchSerializer,
     SyncChangesSerializer,
     SyncResultSerializer,
 )
+from api.views.records import SERIALIZERS as SHOWN_BY
 from api.views.scope import own_patient
 from diary.services.sync import (
+    PULLED,
+    Conflict,
     InvalidCursor,
     ItemError,
     SyncDeletion,
@@ -34,8 +42,21 @@ from diary.services.sync import (
     sync_replayed,
 )
 
-SERIALIZERS = {"entry": EntrySerializer, "patch": TreatmentSerializer}
-# Entries arrive by the hundred; treatments a few a year, so they keep the serializer.
+SERIALIZERS = {
+    "entry": EntrySerializer,
+    "patch": TreatmentSerializer,
+    "day_log": DayLogSerializer,
+    "impression": ImpressionSerializer,
+}
+# Batch section -> record type, in the order they apply (a PGIC answer may
+# name a treatment of the same batch).
+SECTIONS = {
+    "entries": "entry",
+    "patches": "patch",
+    "day_logs": "day_log",
+    "impressions": "impression",
+}
+# Entries arrive by the hundred; the others a few a day at most, so they keep the serializer.
 FAST_PATHS = {"entry": entry_fast_path}
 
 
@@ -44,8 +65,12 @@ def _item_result(item_id, outcome) -> dict:
         return {
             "id": item_id,
             "status": "error",
-            "error": error_body(outcome.code, outcome.message)["error"],
+            "error": error_body(outcome.code, outcome.message, outcome.fields)["error"],
         }
+    if isinstance(outcome, Conflict):
+        # Nothing written: the stored record for that day (treatment and checkpoint).
+        current = SHOWN_BY[type(outcome.current)](outcome.current).data
+        return {"id": item_id, "status": "conflict", "current": current}
     return {"id": item_id, "status": outcome}
 
 
@@ -116,7 +141,7 @@ def _replayable(raw, results) -> bool:
         result is None or result["status"] != "error"
         for section in results.values()
         for result in section
-    ) and all(_client_id(item) for key in ("entries", "patches") for item in raw[key])
+    ) and all(_client_id(item) for key in SECTIONS for item in raw[key])
 
 
 def _all_unchanged(raw) -> dict | None:
@@ -127,7 +152,7 @@ def _all_unchanged(raw) -> dict | None:
                 {"id": str(uuid.UUID(str(_client_id(item)))), "status": "unchanged"}
                 for item in raw[key]
             ]
-            for key in ("entries", "patches", "deleted")
+            for key in (*SECTIONS, "deleted")
         }
     except ValueError:  # an id DRF reads but this does not (an integer): the full path
         return None
@@ -163,27 +188,26 @@ class SyncView(APIView):
         except InvalidCursor as exc:
             return error_response("invalid_cursor", str(exc), status.HTTP_400_BAD_REQUEST)
         changes = sync_changes(patient=own_patient(request.user), position=position)
-        tombstones = [
-            {"type": kind, "id": r.uuid, "deleted_at": r.deleted_at}
-            for kind, records in (("entry", changes.entries), ("patch", changes.patches))
+        sections = {name: getattr(changes, name) for name, _ in PULLED}
+        body = {name: [r for r in rows if not r.is_deleted] for name, rows in sections.items()}
+        body["deleted"] = [
+            {"type": SECTIONS[name], "id": r.uuid, "deleted_at": r.deleted_at}
+            for name, records in sections.items()
             for r in records
             if r.is_deleted
         ]
-        body = {
-            "entries": [r for r in changes.entries if not r.is_deleted],
-            "patches": [r for r in changes.patches if not r.is_deleted],
-            "deleted": tombstones,
-            "cursor": changes.position.encode(),
-            "has_more": changes.has_more,
-        }
+        body["cursor"], body["has_more"] = changes.position.encode(), changes.has_more
         return Response(SyncChangesSerializer(body).data)
 
     @extend_schema(request=SyncBatchSerializer, responses=SyncResultSerializer)
     def post(self, request):
         """Apply an offline batch: a result per item, in the order sent.
 
-        Statuses: created, unchanged, updated, deleted, or error (with the
-        reason). Bad items never stop the good ones; a replay changes nothing.
+        Statuses: created, unchanged, updated, deleted, conflict (a day log
+        for a day that has one, a PGIC answer for a treatment and checkpoint
+        that has one: nothing written, the stored record in `current`), or
+        error (with the reason). Bad items never stop the good ones; a replay
+        changes nothing.
         """
         digest = batch_digest(request.body)  # before request.data: the bytes as sent
         patient = own_patient(request.user)
@@ -192,29 +216,26 @@ class SyncView(APIView):
         raw = batch.validated_data
         if sync_is_exact_replay(patient=patient, digest=digest) and (answer := _all_unchanged(raw)):
             return Response(answer)
-        results = {key: [None] * len(raw[key]) for key in ("entries", "patches", "deleted")}
-        entries, absent = _validate_items(patient, "entry", raw["entries"], results["entries"])
-        patches, absent_patches = _validate_items(
-            patient, "patch", raw["patches"], results["patches"]
-        )
+        results = {key: [None] * len(raw[key]) for key in (*SECTIONS, "deleted")}
+        items, absent = {}, {}
+        for key, record_type in SECTIONS.items():
+            items[key], absent[record_type] = _validate_items(
+                patient, record_type, raw[key], results[key]
+            )
         deletions = _validate_deletions(raw["deleted"], results["deleted"])
 
-        if not (entries or patches or deletions):  # all answered already (a replay)
+        if not (any(items.values()) or deletions):  # all answered already (a replay)
             return Response(results)
         outcome = sync_apply(
             patient=patient,
-            entries=entries,
-            patches=patches,
+            **items,
             deletions=deletions,
             recorded_by=request.user,
-            absent_ids={"entry": absent, "patch": absent_patches},
+            absent_ids=absent,
             batch_digest=digest if _replayable(raw, results) else "",
         )
-        for key, items, statuses in (
-            ("entries", entries, outcome.entries),
-            ("patches", patches, outcome.patches),
-            ("deleted", deletions, outcome.deleted),
-        ):
-            for item in items:
+        for key, section in (*items.items(), ("deleted", deletions)):
+            statuses = getattr(outcome, key)
+            for item in section:
                 results[key][item.index] = _item_result(str(item.uuid), statuses[item.index])
         return Response(results)

@@ -2,8 +2,12 @@ from diary.models import lookups  # noqa: F401  (registers uuid__any)
 from diary.models.flags import ClinicThresholds, Flag, FlagKind, FlagStatus
 from diary.models.patients import Condition, EnrollmentCode, Patient, ResetCode
 from diary.models.records import (
+    ASKED_CHECKPOINTS,
     UPRIGHT_POSTURES,
     Approach,
+    Checkpoint,
+    DayLog,
+    Impression,
     Posture,
     SymptomEntry,
     Treatment,
@@ -11,14 +15,18 @@ from diary.models.records import (
 )
 
 __all__ = [
+    "ASKED_CHECKPOINTS",
     "UPRIGHT_POSTURES",
     "Approach",
+    "Checkpoint",
     "ClinicThresholds",
     "Condition",
+    "DayLog",
     "EnrollmentCode",
     "Flag",
     "FlagKind",
     "FlagStatus",
+    "Impression",
     "Patient",
     "Posture",
     "ResetCode",

@@ -68,6 +68,8 @@ class SymptomEntry(DiaryRecord):
     onset_minutes = models.PositiveIntegerField(null=True, blank=True)
     relief_minutes = models.PositiveIntegerField(null=True, blank=True)
     symptoms = models.JSONField(default=list, blank=True)
+    # Codes from diary.labels.TRIGGERS: what set the headache off.
+    triggers = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "symptom entries"
@@ -162,3 +164,104 @@ class Treatment(DiaryRecord):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.performed_at:%Y-%m-%d %H:%M}Z"
+
+
+class DayLog(DiaryRecord):
+    """One local day of function and conservative care (DOMAIN.md "Beyond the ratings").
+
+    One live log per patient and day: a second create for the day is a
+    conflict, answered with the stored log. A deleted log frees its day.
+    """
+
+    date = models.DateField()
+    upright_hours = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    longest_upright_minutes = models.PositiveIntegerField(null=True, blank=True)
+    bed_rest_hours = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    fluids_l = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    caffeine_mg = models.PositiveIntegerField(null=True, blank=True)
+    binder = models.BooleanField(null=True, blank=True)
+    # [{"name": code from diary.labels.MEDICATIONS, "dose": text, "note": text}]
+    medications = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "uuid"], name="daylog_unique_client_id"),
+            models.UniqueConstraint(
+                fields=["patient", "date"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="daylog_one_per_day",
+            ),
+            models.CheckConstraint(
+                name="daylog_hours_in_day",
+                condition=(
+                    models.Q(upright_hours__isnull=True)
+                    | models.Q(upright_hours__gte=0, upright_hours__lte=24)
+                )
+                & (
+                    models.Q(bed_rest_hours__isnull=True)
+                    | models.Q(bed_rest_hours__gte=0, bed_rest_hours__lte=24)
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "date"], name="daylog_patient_date"),
+            models.Index(fields=["patient", "version", "id"], name="daylog_patient_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"day log {self.date}"
+
+
+class Checkpoint(models.TextChoices):
+    H72 = "72h", "72 hours"
+    D7 = "7d", "7 days"
+    OTHER = "other", "Other"
+
+
+# The checkpoints asked for by a reminder: at most one answer each per treatment.
+ASKED_CHECKPOINTS = (Checkpoint.H72, Checkpoint.D7)
+
+
+class Impression(DiaryRecord):
+    """The Patient Global Impression of Change after a treatment (1 very much
+    improved … 7 very much worse). Shown beside flags; never decides one."""
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="impressions")
+    answered_at = models.DateTimeField()
+    answered_offset_minutes = models.SmallIntegerField(default=0)
+    checkpoint = models.CharField(max_length=8, choices=Checkpoint.choices)
+    score = models.PositiveSmallIntegerField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-answered_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "uuid"], name="impression_unique_client_id"),
+            models.UniqueConstraint(
+                fields=["treatment", "checkpoint"],
+                condition=models.Q(deleted_at__isnull=True, checkpoint__in=["72h", "7d"]),
+                name="impression_one_per_checkpoint",
+            ),
+            models.CheckConstraint(
+                name="impression_score_1_7", condition=models.Q(score__gte=1, score__lte=7)
+            ),
+            models.CheckConstraint(
+                name="impression_checkpoint_valid",
+                condition=models.Q(checkpoint__in=Checkpoint.values),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "answered_at"], name="impression_patient_answered"),
+            models.Index(fields=["patient", "version", "id"], name="impression_patient_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"PGIC {self.score} at {self.checkpoint}"
+
+    @property
+    def treatment_uuid(self):
+        """The treatment as the API names it (select_related("treatment") when listing)."""
+        return self.treatment.uuid

@@ -15,8 +15,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Func, JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from diary.analysis import Rating, Thresholds, TreatmentEvent, judge_treatments
-from diary.models import ClinicThresholds, Flag, Patient, SymptomEntry, Treatment
+from diary.analysis import Rating, Thresholds, TreatmentEvent, judge_treatments, local_day
+from diary.analysis.context import WINDOW_DAYS, Answer, flag_context
+from diary.models import (
+    ClinicThresholds,
+    DayLog,
+    Flag,
+    Impression,
+    Patient,
+    SymptomEntry,
+    Treatment,
+)
 from notifications.services.alerts import flag_notify_on_commit
 
 # Patients the periodic sweep judges: a treatment in the last 90 days (DOMAIN.md).
@@ -152,6 +161,7 @@ def _evaluate_batch(patient_ids: list, now: dt.datetime) -> list[EvaluationResul
         .only("patient", "kind", "still_supported", "rechecked_at", "treatment__uuid")
     ):
         flags[flag.patient_id][(str(flag.treatment.uuid), flag.kind)] = flag
+    new = []  # (patient, judgement) not flagged yet
     for patient in patients:
         result = results[patient.pk]
         ratings, treatments, treatment_pks = diaries[patient.pk]
@@ -164,17 +174,70 @@ def _evaluate_batch(patient_ids: list, now: dt.datetime) -> list[EvaluationResul
         )
         judged = {(j.treatment_id, j.kind): j for j in judgements}
         existing = flags[patient.pk]
-        for key, judgement in judged.items():
-            if key in existing:
-                continue
-            flag = _raise(patient, treatment_pks, judgement, now)
-            if flag is not None:
-                result.raised.append(flag)
+        new += [(patient, j) for key, j in judged.items() if key not in existing]
         result.no_longer_supported = _recheck(existing, judged, now)
+    reported = _patient_reported(new, diaries)
+    for patient, judgement in new:
+        treatment_pks = diaries[patient.pk][2]
+        context = reported.get((patient.pk, judgement.treatment_id, judgement.kind))
+        flag = _raise(patient, treatment_pks, judgement, now, context)
+        if flag is not None:
+            results[patient.pk].raised.append(flag)
     return list(results.values())
 
 
-def _raise(patient, treatment_pks, judgement, now) -> Flag | None:
+def _patient_reported(new: list, diaries: dict) -> dict[tuple, dict]:
+    """Upright hours and PGIC answers around each new flag, quoted in its
+    evidence (never judged on). Two queries for the whole batch, none when
+    nothing is raised."""
+    if not new:
+        return {}
+    performed: dict[str, dt.datetime] = {}
+    windows, wanted_pks = Q(), []
+    for patient, judgement in new:
+        events = {t.id: t for t in diaries[patient.pk][1]}
+        at = performed[judgement.treatment_id] = events[judgement.treatment_id].performed_at
+        treatment_day = local_day(at, patient.timezone)
+        first = treatment_day - dt.timedelta(days=WINDOW_DAYS)
+        last = max(
+            local_day(judgement.proven_at, patient.timezone),
+            treatment_day + dt.timedelta(days=WINDOW_DAYS),
+        )
+        windows |= Q(patient_id=patient.pk, date__gte=first, date__lte=last)
+        wanted_pks.append(diaries[patient.pk][2][uuid.UUID(judgement.treatment_id)])
+    hours: dict[uuid.UUID, dict[dt.date, float]] = defaultdict(dict)
+    for patient_id, day, upright in (
+        DayLog.objects.live()
+        .filter(windows, upright_hours__isnull=False)
+        .values_list("patient_id", "date", "upright_hours")
+    ):
+        hours[patient_id][day] = float(upright)
+    answers: dict[int, list[Answer]] = defaultdict(list)
+    for treatment_pk, checkpoint, score in (
+        Impression.objects.live()
+        .filter(treatment_id__in=wanted_pks)
+        .order_by("answered_at", "pk")
+        .values_list("treatment_id", "checkpoint", "score")
+    ):
+        answers[treatment_pk].append(Answer(checkpoint, score))
+    reported = {}
+    for patient, judgement in new:
+        treatment_pk = diaries[patient.pk][2][uuid.UUID(judgement.treatment_id)]
+        context = flag_context(
+            upright_hours=hours[patient.pk],
+            treatment_day=local_day(performed[judgement.treatment_id], patient.timezone),
+            proven_day=local_day(judgement.proven_at, patient.timezone),
+            answers=answers[treatment_pk],
+        )
+        if context:
+            reported[(patient.pk, judgement.treatment_id, judgement.kind)] = context
+    return reported
+
+
+def _raise(patient, treatment_pks, judgement, now, context: dict | None = None) -> Flag | None:
+    evidence = judgement.evidence
+    if context:
+        evidence = {**evidence, "patient_reported": context}
     try:
         with transaction.atomic():
             flag = Flag.objects.create(
@@ -183,7 +246,7 @@ def _raise(patient, treatment_pks, judgement, now) -> Flag | None:
                 kind=judgement.kind,
                 detected_at=now,
                 proven_at=judgement.proven_at,
-                evidence=judgement.evidence,
+                evidence=evidence,
             )
             flag_notify_on_commit(flag_id=flag.pk)  # the care team is told once it commits
             return flag

@@ -1,6 +1,9 @@
-"""Create, change and delete diary records (symptom entries and treatments).
+"""Create, change and delete diary records (entries, treatments, day logs, PGIC).
 
 Every write stamps the patient's next diary version so sync can hand it out.
+Day logs (one per day) and PGIC answers (one per treatment and asked
+checkpoint) may clash with a stored record: the write is refused with that
+record (`RecordClash`), never merged.
 """
 
 import uuid as uuid_module
@@ -12,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import Action, RecordRevision
 from audit.services import audit_record, revisions_keep
-from diary.models import Patient, SymptomEntry, Treatment
+from diary.models import ASKED_CHECKPOINTS, DayLog, Impression, Patient, SymptomEntry, Treatment
 from diary.models.records import DiaryRecord
 from diary.services.changes import diary_change_begin
 
@@ -22,13 +25,104 @@ R = TypeVar("R", bound=DiaryRecord)
 MOMENT_FIELDS: dict[type[DiaryRecord], tuple[str, str]] = {
     SymptomEntry: ("recorded_at", "recorded_offset_minutes"),
     Treatment: ("performed_at", "performed_offset_minutes"),
+    Impression: ("answered_at", "answered_offset_minutes"),
 }
 # The API's (and sync's) name for each kind, used by the trail and the history.
-RECORD_TYPE_NAMES: dict[type[DiaryRecord], str] = {SymptomEntry: "entry", Treatment: "patch"}
+RECORD_TYPE_NAMES: dict[type[DiaryRecord], str] = {
+    SymptomEntry: "entry",
+    Treatment: "patch",
+    DayLog: "day_log",
+    Impression: "impression",
+}
+RECORD_TYPES: dict[str, type[DiaryRecord]] = {name: m for m, name in RECORD_TYPE_NAMES.items()}
+# Kinds that remember who wrote them (a clinician may record them for the patient).
+WITH_RECORDED_BY = frozenset({Treatment, Impression})
 
 
 class RecordDeleted(Exception):
     """A create or change named a record the patient has already deleted."""
+
+
+class RecordClash(Exception):
+    """The diary already holds a live record for this day (or treatment and checkpoint)."""
+
+    def __init__(self, current: DiaryRecord):
+        super().__init__(str(current.uuid))
+        self.current = current
+
+
+class UnknownTreatment(Exception):
+    """A PGIC answer names a treatment this diary does not hold (or deleted)."""
+
+
+def clash_key(model: type[DiaryRecord], values: dict[str, Any]) -> tuple | None:
+    """What may exist once per diary among live records, or None when unrestricted."""
+    if model is DayLog:
+        return (values["date"],)
+    if model is Impression and values["checkpoint"] in ASKED_CHECKPOINTS:
+        return (values["treatment_id"], values["checkpoint"])
+    return None
+
+
+def find_clashes(
+    model: type[DiaryRecord], patient_id, keys: set[tuple]
+) -> dict[tuple, DiaryRecord]:
+    """The live records holding these keys, one query."""
+    if not keys:
+        return {}
+    records = model.objects.live().filter(patient_id=patient_id)
+    if model is DayLog:
+        records = records.filter(date__in=[key[0] for key in keys])
+        return {(r.date,): r for r in records}
+    records = records.filter(
+        treatment_id__in=[key[0] for key in keys], checkpoint__in=ASKED_CHECKPOINTS
+    ).select_related("treatment")
+    return {k: r for r in records if (k := (r.treatment_id, r.checkpoint)) in keys}
+
+
+def resolve_treatments(patient_id, uuids) -> dict[uuid_module.UUID, int]:
+    """Treatment id (as the API names it) -> row id, for this diary's live treatments."""
+    if not uuids:
+        return {}
+    return dict(
+        Treatment.objects.live()
+        .filter(patient_id=patient_id, uuid__in=set(uuids))
+        .values_list("uuid", "pk")
+    )
+
+
+def _with_treatment(model, patient_id, values: dict[str, Any]) -> dict[str, Any]:
+    """A PGIC answer's `treatment_uuid` replaced by the row it names."""
+    if model is not Impression or "treatment_uuid" not in values:
+        return values
+    values = dict(values)
+    treatment_uuid = values.pop("treatment_uuid")
+    try:
+        values["treatment_id"] = resolve_treatments(patient_id, [treatment_uuid])[treatment_uuid]
+    except KeyError:
+        raise UnknownTreatment(str(treatment_uuid)) from None
+    return values
+
+
+def _check_clash(record_or_model, patient_id, values: dict[str, Any], *, pk=None) -> None:
+    model = record_or_model if isinstance(record_or_model, type) else type(record_or_model)
+    if model not in (DayLog, Impression):
+        return
+    if not isinstance(record_or_model, type):  # a change: judge the record as it will be
+        values = {
+            **{
+                f: getattr(record_or_model, f)
+                for f in ("date", "treatment_id", "checkpoint")
+                if hasattr(record_or_model, f)
+            },
+            **values,
+        }
+    key = clash_key(model, values)
+    if key is None:
+        return
+    current = find_clashes(model, patient_id, {key}).get(key)
+    if current is not None and current.pk != pk:
+        raise RecordClash(current)
 
 
 def split_offset(moment: datetime) -> tuple[datetime, int]:
@@ -40,8 +134,10 @@ def split_offset(moment: datetime) -> tuple[datetime, int]:
 
 def to_model_values(model: type[DiaryRecord], values: dict[str, Any]) -> dict[str, Any]:
     """Validated API values → model field values (moment split into UTC + offset)."""
-    moment_field, offset_field = MOMENT_FIELDS[model]
     values = dict(values)
+    if model not in MOMENT_FIELDS:  # a day log: its day is a date, no moment
+        return values
+    moment_field, offset_field = MOMENT_FIELDS[model]
     if moment_field in values:
         values[moment_field], values[offset_field] = split_offset(values[moment_field])
     return values
@@ -63,6 +159,8 @@ def record_create(
     """Create a record, or return the stored one if this id exists (a phone retry).
 
     Returns (record, created). A retry never changes the stored record.
+    Raises RecordClash when the day (or treatment and checkpoint) is taken,
+    UnknownTreatment when a PGIC answer names no treatment of this diary.
     """
     if record_uuid is not None:
         existing = _find(model, patient, record_uuid)
@@ -74,13 +172,15 @@ def record_create(
         existing = _find(model, patient, record_uuid)
         if existing is not None:
             return existing, False
-    extra = {"recorded_by": recorded_by} if model is Treatment else {}
+    extra = {"recorded_by": recorded_by} if model in WITH_RECORDED_BY else {}
+    values = _with_treatment(model, patient.pk, to_model_values(model, values))
+    _check_clash(model, patient.pk, values)
     record = model.objects.create(
         uuid=record_uuid or uuid_module.uuid4(),
         patient=patient,
         version=version,
         **extra,
-        **to_model_values(model, values),
+        **values,
     )
     _audit(Action.CREATE, record)
     return record, True
@@ -126,6 +226,8 @@ def record_update(*, record: R, values: dict[str, Any], by=None) -> R:
         raise RecordDeleted(str(record.uuid))
     if not has_changes(record, values):
         return record
+    values = _with_treatment(type(record), record.patient_id, values)
+    _check_clash(record, record.patient_id, values, pk=record.pk)
     revisions_keep(
         records=[record],
         record_type=RECORD_TYPE_NAMES[type(record)],

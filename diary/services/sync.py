@@ -18,15 +18,22 @@ from django.utils import timezone
 from audit.models import Action, RecordRevision
 from audit.services import audit_record_many, revisions_keep
 from config.bulk_insert import insert_rows
-from diary.models import Patient, SymptomEntry, Treatment
+from diary.models import DayLog, Impression, Patient, SymptomEntry, Treatment
 from diary.models.lookups import uuid_array
 from diary.models.records import DiaryRecord
 from diary.services.changes import diary_change_begin
-from diary.services.records import has_changes, to_model_values
+from diary.services.records import (
+    RECORD_TYPE_NAMES,
+    RECORD_TYPES,
+    WITH_RECORDED_BY,
+    clash_key,
+    find_clashes,
+    has_changes,
+    resolve_treatments,
+    to_model_values,
+)
 
 CREATED, UNCHANGED, UPDATED, DELETED = "created", "unchanged", "updated", "deleted"
-
-RECORD_TYPES: dict[str, type[DiaryRecord]] = {"entry": SymptomEntry, "patch": Treatment}
 
 
 class SyncItem(NamedTuple):
@@ -52,21 +59,33 @@ class SyncDeletion:
 class ItemError:
     code: str
     message: str
+    fields: dict | None = None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """The diary holds another live record for this day (or treatment and
+    checkpoint): nothing was written; `current` is the stored one."""
+
+    current: DiaryRecord
 
 
 @dataclass
 class SyncOutcome:
-    """Per section, index in the batch → status string or ItemError."""
+    """Per section, index in the batch → status string, ItemError or Conflict."""
 
-    entries: dict[int, str | ItemError] = field(default_factory=dict)
-    patches: dict[int, str | ItemError] = field(default_factory=dict)
-    deleted: dict[int, str | ItemError] = field(default_factory=dict)
+    entries: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
+    patches: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
+    day_logs: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
+    impressions: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
+    deleted: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
+        sections = (self.entries, self.patches, self.day_logs, self.impressions, self.deleted)
         return any(
-            isinstance(status, ItemError)
-            for section in (self.entries, self.patches, self.deleted)
+            isinstance(status, ItemError | Conflict)
+            for section in sections
             for status in section.values()
         )
 
@@ -184,12 +203,85 @@ def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, l
 def _existing(model, patient: Patient, uuids) -> dict:
     if not uuids:
         return {}
-    return {r.uuid: r for r in model.objects.filter(patient=patient, uuid__any=uuids)}
+    records = model.objects.filter(patient=patient, uuid__any=uuids)
+    if model is Impression:  # compared by its treatment's id
+        records = records.select_related("treatment")
+    return {r.uuid: r for r in records}
+
+
+def _resolve_treatments(patient, to_create, to_update, statuses) -> tuple[list, list]:
+    """PGIC answers: the treatment id named → its row (one query); an answer
+    naming no live treatment of this diary is refused. Runs after the batch's
+    own treatments are written, so an answer may name one of them."""
+    wanted = [v["treatment_uuid"] for _, v in to_create]
+    wanted += [v["treatment_uuid"] for _, _, v in to_update if "treatment_uuid" in v]
+    ids = resolve_treatments(patient.pk, wanted)
+
+    def resolved(item, values) -> bool:
+        if "treatment_uuid" not in values:
+            return True
+        pk = ids.get(values.pop("treatment_uuid"))
+        if pk is None:
+            statuses[item.index] = ItemError(
+                "invalid",
+                "This item is not valid; it was not saved.",
+                {"treatment": ["No such treatment in this diary."]},
+            )
+            return False
+        values["treatment_id"] = pk
+        return True
+
+    return (
+        [(i, v) for i, v in to_create if resolved(i, v)],
+        [(i, r, v) for i, r, v in to_update if resolved(i, v)],
+    )
+
+
+def _refuse_clashes(model, patient, to_create, to_update, statuses) -> tuple[list, list]:
+    """Day logs and PGIC answers whose day (treatment and checkpoint) another
+    live record holds: `Conflict` with that record; the first of two in one
+    batch wins and the second is refused as invalid."""
+    keyed = [(item, None, values, clash_key(model, values)) for item, values in to_create]
+    for item, record, values in to_update:
+        as_it_will_be = {
+            "date": getattr(record, "date", None),
+            "treatment_id": getattr(record, "treatment_id", None),
+            "checkpoint": getattr(record, "checkpoint", None),
+            **values,
+        }
+        keyed.append((item, record, values, clash_key(model, as_it_will_be)))
+    stored = find_clashes(model, patient.pk, {key for *_, key in keyed if key is not None})
+    claimed, refused = set(), set()
+    for item, _record, _values, key in sorted(keyed, key=lambda k: k[0].index):
+        if key is None:
+            continue
+        current = stored.get(key)
+        if current is not None and current.uuid != item.uuid:
+            statuses[item.index] = Conflict(current)
+            refused.add(item.index)
+        elif key in claimed:
+            field_name = "date" if model is DayLog else "checkpoint"
+            statuses[item.index] = ItemError(
+                "invalid",
+                "This item is not valid; it was not saved.",
+                {field_name: ["Another item of this batch holds the same day or checkpoint."]},
+            )
+            refused.add(item.index)
+        else:
+            claimed.add(key)
+    return (
+        [(i, v) for i, v in to_create if i.index not in refused],
+        [(i, r, v) for i, r, v in to_update if i.index not in refused],
+    )
 
 
 def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dict:
     to_create, to_update, statuses = _plan_upserts(model, items, existing)
-    extra = {"recorded_by_id": recorded_by.pk} if model is Treatment and recorded_by else {}
+    if model is Impression:
+        to_create, to_update = _resolve_treatments(patient, to_create, to_update, statuses)
+    if model in (DayLog, Impression):
+        to_create, to_update = _refuse_clashes(model, patient, to_create, to_update, statuses)
+    extra = {"recorded_by_id": recorded_by.pk} if model in WITH_RECORDED_BY and recorded_by else {}
     now = timezone.now()
     # Plain rows, not model instances: a 500-entry batch is written with COPY.
     # (`values` is each item's own copy, made by to_model_values.)
@@ -200,7 +292,7 @@ def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dic
     statuses.update({item.index: CREATED for item, _ in to_create})
     # Audit trail and history (issue 7): bulk writes send no signals, so the
     # service writes them, one statement each, before the rows are changed.
-    record_type = "entry" if model is SymptomEntry else "patch"
+    record_type = RECORD_TYPE_NAMES[model]
     audit_record_many(
         action=Action.CREATE,
         record_type=record_type,
@@ -231,9 +323,9 @@ def _apply_upserts(model, patient, items, existing, version, recorded_by) -> dic
     return statuses
 
 
-def _needs_write(patient, entries, patches, deletions, found) -> bool:
+def _needs_write(sections, deletions, found) -> bool:
     """Whether anything in the batch would change the diary (stops at the first)."""
-    for model, items in ((SymptomEntry, entries), (Treatment, patches)):
+    for model, items in sections:
         existing = found[model]
         for item in items:
             record = existing.get(item.uuid)
@@ -256,13 +348,18 @@ def sync_apply(
     entries: list[SyncItem],
     patches: list[SyncItem],
     deletions: list[SyncDeletion],
+    day_logs: list[SyncItem] = (),
+    impressions: list[SyncItem] = (),
     recorded_by=None,
     absent_ids: dict[str, frozenset[uuid_module.UUID]] | None = None,
     batch_digest: str = "",
 ) -> SyncOutcome:
     """Apply a validated batch in one transaction; a status per item.
 
-    `absent_ids`: per record type ("entry", "patch"), ids of the batch the
+    Sections apply in this order: entries, treatments, day logs, PGIC answers
+    (an answer may name a treatment of the same batch), deletions.
+
+    `absent_ids`: per record type ("entry", "patch", ...), ids of the batch the
     diary did not hold when it was first read (`sync_replayed`), after
     `patient` was loaded. Such an item means the batch writes, so the diary
     lock is taken without a first look.
@@ -270,7 +367,12 @@ def sync_apply(
     `batch_digest`: the request's fingerprint, when every item in it was valid
     and named by the phone; kept if every item applies (see sync_is_exact_replay).
     """
-    sections = ((SymptomEntry, entries), (Treatment, patches))
+    sections = (
+        (SymptomEntry, entries),
+        (Treatment, patches),
+        (DayLog, day_logs),
+        (Impression, impressions),
+    )
     absent_ids = absent_ids or {}
     absent = {model: absent_ids.get(name, frozenset()) for name, model in RECORD_TYPES.items()}
 
@@ -292,7 +394,7 @@ def sync_apply(
         # Every diary write holds this lock and bumps the version: if none came
         # since `patient` was read, the ids absent then still are.
         found = lookup(skip=absent if version == read_version + 1 else None)
-    elif not _needs_write(patient, entries, patches, deletions, found := lookup()):
+    elif not _needs_write(sections, deletions, found := lookup()):
         # A replay: answer from what is stored, without taking the diary lock.
         version = None
     else:
@@ -300,6 +402,8 @@ def sync_apply(
         found = lookup()  # again under the lock: a concurrent sync may have written
     outcome.entries = _statuses(SymptomEntry, patient, entries, found, version, recorded_by)
     outcome.patches = _statuses(Treatment, patient, patches, found, version, recorded_by)
+    outcome.day_logs = _statuses(DayLog, patient, day_logs, found, version, recorded_by)
+    outcome.impressions = _statuses(Impression, patient, impressions, found, version, recorded_by)
     outcome.deleted = _apply_deletions(deletions, found, version, recorded_by)
     if (
         batch_digest
@@ -347,7 +451,7 @@ def _apply_deletions(deletions: list[SyncDeletion], found, version, recorded_by=
             by_model.setdefault(model, []).append(record)
             statuses[deletion.index] = DELETED
     for model, records in by_model.items():
-        record_type = "entry" if model is SymptomEntry else "patch"
+        record_type = RECORD_TYPE_NAMES[model]
         # History first: it keeps each record as it was before the tombstone.
         revisions_keep(
             records=records,
@@ -380,9 +484,19 @@ class SyncPosition:
 
     entries: tuple[int, int] = (0, 0)
     patches: tuple[int, int] = (0, 0)
+    day_logs: tuple[int, int] = (0, 0)
+    impressions: tuple[int, int] = (0, 0)
 
     def encode(self) -> str:
-        raw = json.dumps({"v": 1, "e": list(self.entries), "t": list(self.patches)})
+        raw = json.dumps(
+            {
+                "v": 1,
+                "e": list(self.entries),
+                "t": list(self.patches),
+                "d": list(self.day_logs),
+                "i": list(self.impressions),
+            }
+        )
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -393,11 +507,24 @@ class SyncPosition:
             padded = cursor + "=" * (-len(cursor) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
             entries, patches = tuple(map(int, data["e"])), tuple(map(int, data["t"]))
-            if data["v"] != 1 or len(entries) != 2 or len(patches) != 2:
+            # Cursors handed out before day logs and PGIC answers existed lack
+            # them: those tables are then read from the start.
+            day_logs = tuple(map(int, data.get("d", (0, 0))))
+            impressions = tuple(map(int, data.get("i", (0, 0))))
+            if data["v"] != 1 or {len(entries), len(patches), len(day_logs), len(impressions)} != {
+                2
+            }:
                 raise ValueError
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            binascii.Error,
+            UnicodeDecodeError,
+        ) as exc:
             raise InvalidCursor("This sync cursor is not valid; sync again without one.") from exc
-        return cls(entries=entries, patches=patches)
+        return cls(entries=entries, patches=patches, day_logs=day_logs, impressions=impressions)
 
 
 @dataclass(frozen=True)
@@ -406,20 +533,28 @@ class SyncChanges:
     patches: list[Treatment]
     position: SyncPosition
     has_more: bool
+    day_logs: list[DayLog] = field(default_factory=list)
+    impressions: list[Impression] = field(default_factory=list)
+
+
+# SyncPosition / SyncChanges attribute -> model, in the order they are read.
+PULLED = (
+    ("entries", SymptomEntry),
+    ("patches", Treatment),
+    ("day_logs", DayLog),
+    ("impressions", Impression),
+)
 
 
 def sync_changes(*, patient: Patient, position: SyncPosition, limit: int = 1000) -> SyncChanges:
     """Everything changed since `position`, tombstones included, oldest change first."""
-    entries = list(
-        SymptomEntry.objects.filter(patient=patient).changed_since(*position.entries)[: limit + 1]
-    )
-    patches = list(
-        Treatment.objects.filter(patient=patient).changed_since(*position.patches)[: limit + 1]
-    )
-    has_more = len(entries) > limit or len(patches) > limit
-    entries, patches = entries[:limit], patches[:limit]
-    new_position = SyncPosition(
-        entries=(entries[-1].version, entries[-1].pk) if entries else position.entries,
-        patches=(patches[-1].version, patches[-1].pk) if patches else position.patches,
-    )
-    return SyncChanges(entries=entries, patches=patches, position=new_position, has_more=has_more)
+    pages, has_more, moved = {}, False, {}
+    for name, model in PULLED:
+        rows = model.objects.filter(patient=patient)
+        if model is Impression:
+            rows = rows.select_related("treatment")
+        page = list(rows.changed_since(*getattr(position, name))[: limit + 1])
+        has_more = has_more or len(page) > limit
+        pages[name] = page = page[:limit]
+        moved[name] = (page[-1].version, page[-1].pk) if page else getattr(position, name)
+    return SyncChanges(**pages, position=SyncPosition(**moved), has_more=has_more)

@@ -18,8 +18,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from diary.models import Patient, SymptomEntry, Treatment
+from diary.models import (
+    ASKED_CHECKPOINTS,
+    UPRIGHT_POSTURES,
+    Impression,
+    Patient,
+    Posture,
+    SymptomEntry,
+    Treatment,
+)
 from notifications.models import (
     Device,
     Reminder,
@@ -50,6 +59,24 @@ CHECKIN_PUSH = Push(
     body="Please log one rating sitting or standing, and one lying down.",
     data={"type": "checkin"},
 )
+# A check-in stays on the phone's to-do list this long after it is due.
+CHECKIN_OPEN_FOR = dt.timedelta(hours=24)
+
+
+def checkin_push(step: str) -> Push:
+    """The +72 h and +7 d check-ins also ask for the PGIC: one push, not two."""
+    if step not in ASKED_CHECKPOINTS:
+        return CHECKIN_PUSH
+    return Push(
+        title=gettext("Time for a check-in"),
+        body=gettext(
+            "Please log one rating sitting or standing, one lying down, "
+            "and how you feel since your treatment."
+        ),
+        data={"type": "checkin", "pgic": "true", "checkpoint": step},
+    )
+
+
 DAILY_PUSH = Push(
     title="Your diary",
     body="Nothing logged today yet: a quick rating helps your care team.",
@@ -171,7 +198,7 @@ def _send_checkin(reminder: Reminder, now: dt.datetime) -> str | None:
             status=ReminderStatus.SKIPPED, outcome=outcome
         )
         return outcome
-    outcome = _push(reminder.patient, CHECKIN_PUSH, reminder.pk)
+    outcome = _push(reminder.patient, checkin_push(reminder.step), reminder.pk)
     Reminder.objects.filter(pk=reminder.pk).update(outcome=outcome)
     return outcome
 
@@ -241,3 +268,62 @@ def daily_reminder_next_due(*, patient: Patient) -> dt.datetime | None:
         .values_list("next_due_at", flat=True)
         .first()
     )
+
+
+# --- What the phone should ask for now (GET /api/v1/reminders/due/) ---------------------
+
+
+def reminders_open(*, patient: Patient, now: dt.datetime | None = None) -> dict:
+    """The check-ins the phone should show now, and whether the daily one is due.
+
+    The same schedule the pushes use (`checkin_due_times`): a check-in is open
+    from its due time until it is answered (ratings: an upright and a lying
+    entry since it was due; PGIC, at +72 h and +7 d: an answer for that
+    treatment and checkpoint) or `CHECKIN_OPEN_FOR` has passed. Three
+    queries, however many treatments.
+    """
+    now = now or timezone.now()
+    treatments = list(
+        Treatment.objects.live()
+        .filter(patient=patient, performed_at__gte=now - CHECKIN_REACH - CHECKIN_OPEN_FOR)
+        .order_by("performed_at")
+        .only("uuid", "performed_at")
+    )
+    candidates = [
+        (treatment, step, due)
+        for treatment in treatments
+        for step, due in checkin_due_times(treatment.performed_at, patient.timezone)
+        if due <= now < due + CHECKIN_OPEN_FOR
+    ]
+    checkins = []
+    if candidates:
+        earliest = min(due for _, _, due in candidates)
+        ratings = list(
+            SymptomEntry.objects.live()
+            .filter(patient=patient, recorded_at__gte=earliest)
+            .values_list("recorded_at", "posture")
+        )
+        answered = set(
+            Impression.objects.live()
+            .filter(treatment__in=[t for t, _, _ in candidates], checkpoint__in=ASKED_CHECKPOINTS)
+            .values_list("treatment_id", "checkpoint")
+        )
+        for treatment, step, due in candidates:
+            since = [posture for at, posture in ratings if at >= due]
+            ratings_due = not (any(p in UPRIGHT_POSTURES for p in since) and Posture.LYING in since)
+            pgic_due = step in ASKED_CHECKPOINTS and (treatment.pk, step) not in answered
+            if ratings_due or pgic_due:
+                checkins.append(
+                    {
+                        "treatment": treatment.uuid,
+                        "checkpoint": step,
+                        "due_at": due,
+                        "ratings_due": ratings_due,
+                        "pgic_due": pgic_due,
+                    }
+                )
+    enabled = reminder_preference_for(patient=patient).daily_enabled
+    return {
+        "checkins": checkins,
+        "daily": {"enabled": enabled, "due": enabled and not _logged_recently(patient, now)},
+    }

@@ -22,9 +22,25 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
-from diary.models import EnrollmentCode, Flag, Patient, ResetCode, SymptomEntry, Treatment
+from diary.models import (
+    DayLog,
+    EnrollmentCode,
+    Flag,
+    Impression,
+    Patient,
+    ResetCode,
+    SymptomEntry,
+    Treatment,
+)
 from exports.models import ExportJob
-from tests.factories import EntryFactory, FlagFactory, PatientFactory, TreatmentFactory
+from tests.factories import (
+    DayLogFactory,
+    EntryFactory,
+    FlagFactory,
+    ImpressionFactory,
+    PatientFactory,
+    TreatmentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +119,24 @@ MATRIX = [
     ("me/profile/",                      "PATCH",  (401, 200, 200, 200, 200, 200, 200)),
     ("auth/password/",                   "POST",   (401, 204, 204, 204, 204, 204, 204)),
     ("patients/<pk>/reset-code/",        "POST",   (401, 403, 403, 201, 404, 201, 404)),
+    # --- Day logs and PGIC (issue 13): as entries; clinicians may record a PGIC ---
+    ("day-logs/",                        "GET",    (401, 200, 200, 200, 200, 200, 200)),
+    ("day-logs/",                        "POST",   (401, 201, 201, 403, 403, 403, 403)),
+    ("day-logs/<id>/",                   "GET",    (401, 200, 404, 200, 404, 200, 404)),
+    ("day-logs/<id>/",                   "PATCH",  (401, 200, 404, 403, 403, 403, 403)),
+    ("day-logs/<id>/",                   "DELETE", (401, 204, 404, 403, 403, 403, 403)),
+    ("day-logs/<id>/history/",           "GET",    (401, 200, 404, 200, 404, 200, 404)),
+    ("impressions/",                     "GET",    (401, 200, 200, 200, 200, 200, 200)),
+    ("impressions/",                     "POST",   (401, 201, 201, 403, 403, 403, 403)),
+    ("impressions/<id>/",                "GET",    (401, 200, 404, 200, 404, 200, 404)),
+    ("impressions/<id>/",                "PATCH",  (401, 200, 404, 200, 404, 403, 403)),
+    ("impressions/<id>/",                "DELETE", (401, 204, 404, 204, 404, 403, 403)),
+    ("impressions/<id>/history/",        "GET",    (401, 200, 404, 200, 404, 200, 404)),
+    ("patients/<pk>/day-logs/",          "GET",    (401, 403, 403, 200, 404, 200, 404)),
+    ("patients/<pk>/impressions/",       "GET",    (401, 403, 403, 200, 404, 200, 404)),
+    ("patients/<pk>/impressions/",       "POST",   (401, 403, 403, 201, 404, 403, 403)),
+    # Reminders exist only for a patient's own diary: any other login finds none.
+    ("reminders/due/",                   "GET",    (401, 200, 200, 404, 404, 404, 404)),
 ]
 # fmt: on
 
@@ -139,6 +173,8 @@ class World:
     flag: Flag  # raised on A's treatment
     notified: object = None  # notifications: A's clinic webhook and dr_on's inbox item
     export: object = None  # exports: a built CSV export of A's diary
+    day_log: DayLog | None = None  # patient A's, yesterday
+    impression: Impression | None = None  # patient A's 72 h answer on the treatment
 
     def user(self, role):
         return None if role == "anonymous" else self.cast.user(role)
@@ -161,6 +197,8 @@ def world(cast) -> World:
         flag=(flag := FlagFactory(treatment=treatment)),
         notified=notifications_of(cast, flag),
         export=export_of(cast),
+        day_log=DayLogFactory(patient=cast.patient_a),
+        impression=ImpressionFactory(treatment=treatment, checkpoint="72h"),
     )
 
 
@@ -195,6 +233,10 @@ def new_patch_body(world, role) -> dict:
 
 def target_of(route: str, world: World):
     if "<id>" in route:
+        if route.startswith("day-logs/"):
+            return world.day_log.uuid
+        if route.startswith("impressions/"):
+            return world.impression.uuid
         return world.entry.uuid if route.startswith("entries/") else world.treatment.uuid
     if route.startswith("flags/<pk>"):
         return world.flag.pk
@@ -577,6 +619,103 @@ SUCCESS_CHECKS |= {
 }
 
 
+# --- Day logs and PGIC (issue 13) ------------------------------------------------------
+
+
+def new_day_log_body(world, role) -> dict:
+    # Today: the world's log is yesterday's, and each patient has one day free.
+    return {
+        "date": timezone.localdate().isoformat(),
+        "upright_hours": 5.5,
+        "bed_rest_hours": 10,
+        "medications": [{"name": "paracetamol", "dose": "1 g"}],
+        "patient": str(world.other_patient(role).pk),
+    }
+
+
+def own_treatment(world, role) -> Treatment:
+    own = world.own_patient(role) or world.cast.patient_a
+    if own == world.cast.patient_a:
+        return world.treatment
+    return TreatmentFactory(patient=own)
+
+
+def new_impression_body(world, role) -> dict:
+    return {
+        "treatment": str(own_treatment(world, role).uuid),
+        "answered_at": an_hour_ago(),
+        "checkpoint": "7d",
+        "score": 2,
+        "patient": str(world.other_patient(role).pk),
+    }
+
+
+def day_log_was_changed(world, role, response):
+    assert response.json()["upright_hours"] == 7
+    world.day_log.refresh_from_db()
+    assert world.day_log.upright_hours == 7
+
+
+def impression_was_changed(world, role, response):
+    assert response.json()["score"] == 6
+    world.impression.refresh_from_db()
+    assert world.impression.score == 6
+
+
+def was_deleted(record_of):
+    def check(world, role, response):
+        record = record_of(world)
+        record.refresh_from_db()
+        assert record.is_deleted
+
+    return check
+
+
+def impression_recorded_in_a_by_the_clinician(world, role, response):
+    body = response.json()
+    user = world.cast.user(role)
+    assert body["patient"] == str(world.cast.patient_a.pk)
+    assert body["treatment"] == str(world.treatment.uuid)
+    assert body["recorded_by"] == user.pk
+    assert Impression.objects.get(uuid=body["id"], patient=world.cast.patient_a).recorded_by == user
+
+
+def reminders_due_for_own_diary(world, role, response):
+    # The world's treatment is A's (whether a check-in is open depends on the hour).
+    listed = {c["treatment"] for c in response.json()["checkins"]}
+    assert listed <= ({str(world.treatment.uuid)} if role == "patient_a" else set())
+
+
+BODIES |= {
+    ("day-logs/", "POST"): new_day_log_body,
+    ("day-logs/<id>/", "PATCH"): lambda world, role: {"upright_hours": 7},
+    ("impressions/", "POST"): new_impression_body,
+    ("impressions/<id>/", "PATCH"): lambda world, role: {"score": 6},
+    ("patients/<pk>/impressions/", "POST"): new_impression_body,
+}
+
+SUCCESS_CHECKS |= {
+    ("day-logs/", "GET"): a_is_listed_only_for_its_readers(lambda w: w.day_log.uuid),
+    ("day-logs/", "POST"): created_in_own_diary(DayLog),
+    ("day-logs/<id>/", "GET"): shows(lambda w: w.day_log.uuid),
+    ("day-logs/<id>/", "PATCH"): day_log_was_changed,
+    ("day-logs/<id>/", "DELETE"): was_deleted(lambda w: w.day_log),
+    ("day-logs/<id>/history/", "GET"): history_of(lambda w: w.day_log.uuid),
+    ("impressions/", "GET"): a_is_listed_only_for_its_readers(lambda w: w.impression.uuid),
+    ("impressions/", "POST"): created_in_own_diary(Impression),
+    ("impressions/<id>/", "GET"): shows(lambda w: w.impression.uuid),
+    ("impressions/<id>/", "PATCH"): impression_was_changed,
+    ("impressions/<id>/", "DELETE"): was_deleted(lambda w: w.impression),
+    ("impressions/<id>/history/", "GET"): history_of(lambda w: w.impression.uuid),
+    ("patients/<pk>/day-logs/", "GET"): a_is_listed_only_for_its_readers(lambda w: w.day_log.uuid),
+    ("patients/<pk>/impressions/", "GET"): a_is_listed_only_for_its_readers(
+        lambda w: w.impression.uuid
+    ),
+    ("patients/<pk>/impressions/", "POST"): impression_recorded_in_a_by_the_clinician,
+    ("reminders/due/", "GET"): reminders_due_for_own_diary,
+}
+
+
 # --- The contract's response shape ----------------------------------------------
 
 
@@ -607,6 +746,8 @@ def diary_state():
     return (
         set(SymptomEntry.objects.values_list("uuid", "patient_id", "updated_at", "deleted_at")),
         set(Treatment.objects.values_list("uuid", "patient_id", "updated_at", "deleted_at")),
+        set(DayLog.objects.values_list("uuid", "patient_id", "updated_at", "deleted_at")),
+        set(Impression.objects.values_list("uuid", "patient_id", "updated_at", "deleted_at")),
         set(Patient.objects.values_list("id", "clinic_id", "user_id")),
         set(EnrollmentCode.objects.values_list("id", "expires_at", "used_at")),
         set(ResetCode.objects.values_list("id", "expires_at", "used_at")),

@@ -11,8 +11,11 @@ from rest_framework.exceptions import ValidationError
 
 from api.serializers.entry_fast_path import entry_fast_path
 from api.serializers.records import EntrySerializer
+from diary.labels import TRIGGERS
 from diary.models import Posture
 from diary.symptoms import SYMPTOMS
+
+TRIGGER_CODES = list(TRIGGERS)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 PROPERTY = settings(
@@ -67,6 +70,11 @@ symptoms = st.one_of(
     st.lists(st.integers(), max_size=2),
     st.sampled_from(["nausea", {"nausea": True}, None]),
 )
+triggers = st.one_of(
+    st.lists(st.sampled_from(TRIGGER_CODES), max_size=len(TRIGGER_CODES) + 2),
+    st.lists(st.sampled_from(["sitting_up", "Sitting_up", "", "nausea"]), max_size=3),
+    st.sampled_from(["standing", None]),
+)
 note = st.one_of(
     st.text(max_size=20),
     st.text(alphabet=st.characters(codec=None, categories=["Cs", "Zs", "Cc", "Ll"]), max_size=8),
@@ -92,13 +100,16 @@ FIELDS = {
     "onset_minutes": whole,
     "relief_minutes": whole,
     "symptoms": symptoms,
+    "triggers": triggers,
     "note": note,
     "patient": st.uuids().map(str),  # read-only: the serializer ignores it
     "unknown": st.integers(),
 }
 
 
-def well_formed_entry(draw_posture, headache, minutes, extra, moment, symptoms_, note_, id_):
+def well_formed_entry(
+    draw_posture, headache, minutes, extra, moment, symptoms_, note_, id_, triggers_=None
+):
     entry = {"id": id_, "recorded_at": moment, "posture": draw_posture, "headache": headache}
     if minutes is not None:
         entry["minutes_in_posture"] = minutes
@@ -108,6 +119,8 @@ def well_formed_entry(draw_posture, headache, minutes, extra, moment, symptoms_,
         entry["onset_minutes"] = extra
     if symptoms_ is not None:
         entry["symptoms"] = symptoms_
+    if triggers_ is not None:
+        entry["triggers"] = triggers_
     if note_ is not None:
         entry["note"] = note_
     return entry
@@ -123,6 +136,7 @@ well_formed = st.builds(
     st.none() | st.lists(st.sampled_from(SYMPTOMS), max_size=5),
     st.none() | st.text(st.characters(codec="utf-8", exclude_categories=["Cc"]), max_size=50),
     st.uuids().map(str),
+    st.none() | st.lists(st.sampled_from(TRIGGER_CODES), max_size=3),
 )
 
 

@@ -215,7 +215,7 @@ def test_range_is_patient_local_days_both_included(cast):
 
 def test_loading_a_year_takes_a_fixed_number_of_queries(year, django_assert_num_queries):
     job = ExportJob(patient=year.patient, format="csv")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         data = services.export_data_load(job=job)
     assert len(data.entries) == year.entries and len(data.flags) == year.flags
 

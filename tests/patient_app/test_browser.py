@@ -67,9 +67,13 @@ def log_in(page, base):
     page.get_by_role("heading", name="How are you now?").wait_for()
 
 
+def rate(page, question, rating):
+    page.get_by_role("group", name=question).get_by_text(str(rating), exact=True).click()
+
+
 def log_entry(page, posture, rating, note=""):
     page.get_by_role("group", name="Right now I am").get_by_text(posture, exact=True).click()
-    page.get_by_role("group", name="My headache is").get_by_text(str(rating), exact=True).click()
+    rate(page, "My headache is", rating)
     if note:
         page.get_by_text("Symptoms, triggers and a note (optional)").click()
         page.get_by_label("Note").fill(note)
@@ -200,13 +204,13 @@ def test_stand_up_test_with_a_controlled_clock_gives_the_minutes(live_server, ph
     assert_accessible(page)
     page.get_by_role("button", name="The headache has started").click()
     page.get_by_text("The headache started after 12 minutes upright.").wait_for()
-    page.get_by_role("group", name="How bad is the headache now?").get_by_text("6", exact=True).click()
+    rate(page, "How bad is the headache now?", 6)
     page.get_by_role("button", name="I am lying down now").click()
     page.clock.fast_forward("06:50")
     page.get_by_role("button", name="The headache has eased").click()
     page.get_by_text("It eased after 7 minutes lying down.").wait_for()
     assert_accessible(page)
-    page.get_by_role("group", name="How bad is the headache now?").get_by_text("2", exact=True).click()
+    rate(page, "How bad is the headache now?", 2)
     page.get_by_role("button", name="Save the test").click()
     page.get_by_text("Saved: headache after 12 minutes upright").wait_for()
     send_now(page)
