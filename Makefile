@@ -29,7 +29,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.run-installed
 	mkdir -p var
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --app-link http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## Run the tests (PostgreSQL and Redis are used when reachable).
@@ -47,6 +47,7 @@ lint: check
 ## Clinic pages: docs/clinic-*.png from the demo data, in Debian's chromium.
 screenshots: $(VENV)/.dev-installed
 	$(BIN)/python docs/screenshots.py
+	$(BIN)/python docs/screenshots_app.py
 
 ## Benchmarks (PostgreSQL on 127.0.0.1:5432; each uses a database of its own).
 bench: $(VENV)/.dev-installed

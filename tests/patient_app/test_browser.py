@@ -5,15 +5,16 @@ One browser for the module, a fresh context (a fresh phone) per test.
 """
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
-from diary.models import SymptomEntry, Treatment
-from diary.services.patients import enrollment_code_issue
+from diary.models import DayLog, Impression, SymptomEntry, Treatment
+from diary.services.patients import enrollment_code_issue, reset_code_issue
 from tests.browser import assert_accessible, chromium, chromium_available
 from tests.conftest import services_required
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import ClinicianFactory, PatientFactory, TreatmentFactory, UserFactory
 
 PHONE = {"width": 360, "height": 740}
 PASSWORD = "a-long-patient-password"
@@ -225,7 +226,8 @@ def test_treatment_course_and_history_edit(live_server, phone, patient):
     page = phone()
     log_in(page, live_server.url)
     log_entry(page, "Standing", 8)
-    page.get_by_role("link", name="Treatment").click()
+    page.get_by_role("link", name="My course").click()
+    page.get_by_role("link", name="Record a treatment").click()
     assert_accessible(page)
     page.get_by_label("Spinal levels").fill("l3/l4, T12/L1")
     page.get_by_label("Approach").select_option("targeted")
@@ -247,7 +249,7 @@ def test_treatment_course_and_history_edit(live_server, phone, patient):
     page.get_by_role("link", name="My course").click()
     assert page.locator(".chart polyline.upright, .chart circle.upright").count() >= 1
     assert page.locator(".chart line.patch").count() == 1
-    assert "not a diagnosis" in page.content()
+    assert "not diagnoses" in page.content()
     page.get_by_text("Show the numbers").click()
     assert_accessible(page)
 
@@ -259,3 +261,110 @@ def test_treatment_course_and_history_edit(live_server, phone, patient):
         ["L3/L4", "T12/L1"],
         18,
     )
+
+
+def test_due_pgic_shows_as_a_banner_and_the_day_log_conflict_is_shown(live_server, phone, patient):
+    # Its +72 h check-in fell due at the last local noon (never in quiet hours).
+    local_now = timezone.now().astimezone(ZoneInfo(patient.timezone))
+    noon = local_now.replace(hour=12, minute=0, second=0, microsecond=0)
+    due = noon if noon <= local_now else noon - dt.timedelta(days=1)
+    treatment = TreatmentFactory(patient=patient, performed_at=due - dt.timedelta(hours=72))
+    first, second = phone(), phone()
+    log_in(first, live_server.url)
+    banner = first.locator(".banner.reminder", has_text="72 hours after your treatment")
+    banner.filter(has_text="How has your condition changed").get_by_role("link").click()
+    first.get_by_role("heading", name="How are you since the treatment?").wait_for()
+    assert_accessible(first)
+    first.get_by_text("Much better", exact=True).click()
+    first.get_by_role("button", name="Save the answer").click()
+    first.get_by_role("heading", name="How are you now?").wait_for()
+
+    # The same day logged on two phones: the second hears of the first's as a conflict.
+    log_in(second, live_server.url)
+    for page, hours in ((first, "6"), (second, "3")):
+        page.get_by_role("link", name="My day").click()
+        page.get_by_label("Hours upright (sitting or standing)").fill(hours)
+        page.get_by_role("button", name="Save the day").click()
+        page.get_by_role("heading", name="History").wait_for()
+        send_now(page) if page is first else None
+    assert_accessible(first)
+    second.get_by_role("link", name="Settings").click()
+    second.get_by_role("button", name="Send and fetch now").click()
+    conflict = second.locator(".banner.conflict")
+    conflict.wait_for()
+    assert "3 h upright" in conflict.inner_text() and "6 h upright" in conflict.inner_text()
+    assert_accessible(second)
+    conflict.get_by_role("button", name="Keep mine").click()
+    conflict.wait_for(state="detached")
+    send_now(second)
+
+    answer = Impression.objects.get(patient=patient)
+    assert (answer.treatment_id, answer.checkpoint, answer.score) == (treatment.pk, "72h", 2)
+    day = DayLog.objects.get(patient=patient)
+    assert day.upright_hours == 3  # the patient chose the second phone's figures
+
+
+def test_a_refresh_whose_reply_is_lost_keeps_the_patient_logged_in(live_server, phone, patient):
+    page = phone()
+    log_in(page, live_server.url)
+    log_entry(page, "Sitting", 4)
+    send_now(page)
+
+    # The access token "expires" (the server says so until the phone holds a new
+    # one), and the first refresh's reply is lost on the way back.
+    refreshes = []
+
+    def expired_once(route):
+        if len(refreshes) < 2:
+            route.fulfill(status=401, json={"error": {"code": "token_not_valid", "message": "x"}})
+        else:
+            route.continue_()
+
+    def lose_first_refresh(route):
+        refreshes.append(route.fetch().status)
+        if len(refreshes) == 1:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sync/", expired_once)
+    page.route("**/api/v1/auth/token/refresh/", lose_first_refresh)
+    page.get_by_role("link", name="Log").click()
+    log_entry(page, "Lying down", 1)
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Send and fetch now").click()
+    page.locator(".sync-status", has_text="Everything is sent.").wait_for(timeout=20_000)
+
+    assert refreshes[:2] == [200, 200]  # the same refresh token, again within the grace
+    assert page.get_by_role("heading", name="Settings").is_visible()  # still logged in
+    assert SymptomEntry.objects.filter(patient=patient).count() == 2
+
+
+def test_reset_link_and_language_switch(live_server, phone, patient):
+    code = reset_code_issue(patient=patient, issued_by=ClinicianFactory()).code
+    page = phone()
+    open_app(page, f"{live_server.url}/app/reset#code={code}")
+    assert "#" not in page.url
+    assert_accessible(page)
+    page.get_by_label("New password").fill("another-long-password")
+    page.get_by_role("button", name="Save the new password").click()
+    page.get_by_role("heading", name="How are you now?").wait_for()
+
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Language").select_option("de")
+    page.get_by_role("button", name="Change language").click()
+    page.get_by_role("heading", name="Einstellungen").wait_for()
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert_accessible(page)
+    page.get_by_role("link", name="Eintrag").click()
+    page.get_by_role("heading", name="Wie geht es Ihnen jetzt?").wait_for()
+    assert_accessible(page)
+
+    patient.user.refresh_from_db()
+    assert patient.user.language == "de"  # the profile follows, so a new phone starts in German
+    fresh = phone()
+    open_app(fresh, f"{live_server.url}/app/login")
+    fresh.get_by_label("Username").fill("lena")
+    fresh.get_by_label("Password").fill("another-long-password")
+    fresh.get_by_role("button", name="Log in").click()
+    fresh.get_by_role("heading", name="Wie geht es Ihnen jetzt?").wait_for()

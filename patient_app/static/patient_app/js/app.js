@@ -9,8 +9,9 @@ import { logScreen } from "./screens-log.js";
 import { standupScreen } from "./screens-standup.js";
 import { treatmentScreen } from "./screens-treatment.js";
 import { courseScreen, historyScreen } from "./screens-course.js";
-import { enrolScreen, loginScreen, resetScreen, settingsScreen, startSession } from "./screens-account.js";
-import { problemBanners } from "./banners.js";
+import { enrolScreen, loginScreen, resetScreen, settingsScreen, startSession, syncStatus } from "./screens-account.js";
+import { problemBanners, reminderBanners } from "./banners.js";
+import { dayScreen, pgicScreen } from "./screens-day.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -22,6 +23,8 @@ const ROUTES = {
   "/app/log": logScreen,
   "/app/standup": standupScreen,
   "/app/treatment": treatmentScreen,
+  "/app/day": dayScreen,
+  "/app/pgic": pgicScreen,
   "/app/course": courseScreen,
   "/app/history": historyScreen,
   "/app/settings": settingsScreen,
@@ -37,7 +40,7 @@ function navItems() {
   return [
     ["/app/", gettext("Log")],
     ["/app/standup", gettext("Stand-up test")],
-    ["/app/treatment", gettext("Treatment")],
+    ["/app/day", gettext("My day")],
     ["/app/course", gettext("My course")],
     ["/app/settings", gettext("Settings")],
   ];
@@ -96,7 +99,7 @@ async function show(focus) {
 function renderNav(route) {
   nav.hidden = !api.loggedIn() || PUBLIC.has(route);
   nav.setAttribute("aria-label", gettext("Main"));
-  const current = route === "/app/log" ? "/app/" : route === "/app/history" ? "/app/course" : route;
+  const current = { "/app/log": "/app/", "/app/pgic": "/app/", "/app/history": "/app/course", "/app/treatment": "/app/course" }[route] || route;
   nav.replaceChildren(
     h("ul", {}, navItems().map(([href, label]) => h("li", {}, h("a", { href, "data-route": "", "aria-current": href === current ? "page" : null }, label))))
   );
@@ -114,7 +117,13 @@ async function renderChrome() {
       ? interpolate(ngettext("%(n)s waiting to send", "%(n)s waiting to send", pending), { n: pending })
       : "";
   net.classList.toggle("offline", offline);
-  banners.replaceChildren(...(api.loggedIn() ? await problemBanners({ refresh: () => render() }) : []));
+  const status = main.querySelector(".sync-status");
+  if (status) status.textContent = syncStatus(pending, await store.count("problems"));
+  const onForm = ["/app/pgic", "/app/login", "/app/enrol", "/app/reset"].includes(path());
+  banners.replaceChildren(
+    ...(api.loggedIn() ? await problemBanners({ refresh: () => render() }) : []),
+    ...(api.loggedIn() && !onForm ? await reminderBanners() : [])
+  );
 }
 
 document.addEventListener("click", (event) => {
@@ -131,8 +140,10 @@ window.addEventListener("diary:changed", () => {
   clearTimeout(chromeTimer);
   chromeTimer = setTimeout(() => {
     const route = path();
-    // Screens with a form being filled in are left alone; lists are redrawn.
-    if (route === "/app/history" || route === "/app/course") render();
+    // Screens with a form being filled in are left alone; lists are redrawn,
+    // unless the patient is answering a question on one (delete: yes or no?).
+    const asking = main.querySelector(".confirm");
+    if ((route === "/app/history" || route === "/app/course") && !asking) render();
     else renderChrome();
   }, 50);
 });

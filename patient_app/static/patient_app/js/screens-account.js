@@ -1,6 +1,7 @@
 // Getting in and out: log in, enrol from the clinic's link, reset a forgotten
 // password from a reset link, settings (language, sync, log out).
 import * as api from "./api.js";
+import * as i18n from "./i18n.js";
 import { LANGUAGES, current, gettext, interpolate, ngettext } from "./i18n.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
@@ -20,6 +21,17 @@ export async function startSession(username, tokens) {
   if (owner && owner !== username) await store.clearAll();
   await store.put("meta", username, "owner");
   await api.logIn(username, tokens);
+  // The language of the patient's profile, so a new phone speaks it at once.
+  try {
+    const profile = await api.call("GET", "/api/v1/me/profile/");
+    if (profile && profile.language && profile.language !== i18n.current) {
+      await i18n.load(profile.language);
+      await store.put("meta", i18n.current, "lang");
+    }
+  } catch {
+    // Offline: the phone's language until the next start.
+  }
+  sync.soon(); // fetch the diary this login already has
 }
 
 function authForm({ title, intro, fields, submit, onSubmit }) {

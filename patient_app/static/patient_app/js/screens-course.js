@@ -115,13 +115,27 @@ export async function courseScreen(main, { navigate }) {
     chart(days),
     table(days),
     h("p", { class: "notice" }, gettext("This chart shows what you logged. Patterns in it are prompts for your care team to review, not diagnoses.")),
-    h("p", {}, h("a", { href: "/app/history", class: "button", "data-route": "" }, gettext("History: edit or delete entries")))
+    h("p", {},
+      h("a", { href: "/app/history", class: "button", "data-route": "" }, gettext("History: edit or delete entries")),
+      h("a", { href: "/app/treatment", class: "button", "data-route": "" }, gettext("Record a treatment")))
   );
   void navigate;
 }
 
+export function describeDay(d) {
+  const parts = [interpolate(gettext("Day log %(date)s"), { date: new Intl.DateTimeFormat(current, { dateStyle: "medium" }).format(new Date(`${d.date}T12:00:00`)) })];
+  if (d.upright_hours != null) parts.push(interpolate(gettext("%(hours)s h upright"), { hours: d.upright_hours }));
+  if (d.bed_rest_hours != null) parts.push(interpolate(gettext("%(hours)s h bed rest"), { hours: d.bed_rest_hours }));
+  if (d.fluids_l != null) parts.push(`${d.fluids_l} l`);
+  if (d.caffeine_mg != null) parts.push(`${d.caffeine_mg} mg`);
+  if ((d.medications || []).length) parts.push(d.medications.map((m) => Object.fromEntries(vocab.medications())[m.name] || m.name).join(", "));
+  return parts.join(" · ");
+}
+
 function describe(record) {
   const d = record.data;
+  if (record.type === "day_log") return describeDay(d);
+  if (record.type === "impression") return interpolate(gettext("Change since the treatment: %(answer)s"), { answer: Object.fromEntries(vocab.pgic())[d.score] || d.score });
   if (record.type === "patch") {
     const parts = [vocab.kindLabel(d.kind), (d.levels || []).join(", "), d.volume_ml ? `${d.volume_ml} mL` : ""];
     return parts.filter(Boolean).join(" · ");
@@ -133,7 +147,8 @@ function describe(record) {
 }
 
 function when(record) {
-  return record.type === "patch" ? record.data.performed_at : record.data.recorded_at;
+  const d = record.data;
+  return { patch: d.performed_at, day_log: `${d.date}T23:59:00`, impression: d.answered_at }[record.type] || d.recorded_at;
 }
 
 export async function historyScreen(main, { navigate }) {
@@ -143,7 +158,8 @@ export async function historyScreen(main, { navigate }) {
   const format = new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" });
   const item = (record) => {
     const actions = h("div", { class: "actions" });
-    const edit = h("a", { class: "button", href: `/app/${record.type === "patch" ? "treatment" : "log"}?id=${record.id}`, "data-route": "" }, gettext("Edit"));
+    const screen = { patch: "treatment", day_log: "day", entry: "log" }[record.type];
+    const edit = screen ? h("a", { class: "button", href: `/app/${screen}?id=${record.id}`, "data-route": "" }, gettext("Edit")) : "";
     const askDelete = h("button", { type: "button", class: "secondary", onclick: () => {
       actions.replaceChildren(
         h("span", { class: "confirm" }, gettext("Delete this for good?")),

@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import * as store from "./store.js";
 
 // API record types and their sections in POST/GET /api/v1/sync/.
-export const SECTIONS = { entry: "entries", patch: "patches" };
+export const SECTIONS = { entry: "entries", patch: "patches", day_log: "day_logs", impression: "impressions" };
 const BATCH = 500; // the API's limit per request
 const DONE = new Set(["created", "unchanged", "updated", "deleted"]);
 const MAX_DELAY = 5 * 60 * 1000;
@@ -82,6 +82,7 @@ async function run() {
   try {
     await push();
     await pull();
+    await fetchReminders();
     delay = 0;
     state.failing = false;
     state.lastSync = new Date();
@@ -96,6 +97,12 @@ async function run() {
   }
 }
 
+// Due check-ins and the daily reminder, kept so they show offline too.
+async function fetchReminders() {
+  const due = await api.call("GET", "/api/v1/reminders/due/");
+  await store.put("meta", due, "reminders");
+}
+
 function itemOf(row) {
   const item = { ...row.data };
   if (row.base_version != null) item.base_version = row.base_version;
@@ -106,8 +113,8 @@ async function push() {
   for (;;) {
     const rows = (await store.all("outbox")).sort((a, b) => a.seq - b.seq).slice(0, BATCH);
     if (!rows.length) return;
-    const batch = { entries: [], patches: [], deleted: [] };
-    const sent = { entries: [], patches: [], deleted: [] };
+    const batch = Object.fromEntries([...Object.values(SECTIONS), "deleted"].map((key) => [key, []]));
+    const sent = Object.fromEntries([...Object.values(SECTIONS), "deleted"].map((key) => [key, []]));
     for (const row of rows) {
       const key = row.op === "delete" ? "deleted" : SECTIONS[row.type];
       batch[key].push(row.op === "delete" ? deletion(row) : itemOf(row));
@@ -148,7 +155,11 @@ async function settle(row, result) {
   const theirs = storedRecord(result);
   await store.transaction(["records", "outbox", "problems"], (stores) => {
     if (!superseded) stores.outbox.delete(row.id);
-    if (theirs) stores.records.put({ id: row.id, type: row.type, data: theirs, version: theirs.version ?? null });
+    if (theirs) {
+      // A day log of the same day from elsewhere has an id of its own: it replaces ours.
+      if (theirs.id && theirs.id !== row.id) stores.records.delete(row.id);
+      stores.records.put({ id: theirs.id || row.id, type: row.type, data: theirs, version: theirs.version ?? null });
+    }
     stores.problems.put({
       id: row.id,
       type: row.type,
@@ -201,9 +212,12 @@ export async function resolveProblem(id, keepMine) {
   await store.remove("problems", id);
   if (keepMine && problem.mine) {
     const base = problem.theirs ? problem.theirs.version : null;
+    // Mine goes over theirs: under their id when the record is theirs (a day log of that day).
+    const target = (problem.theirs && problem.theirs.id) || id;
+    const data = { ...problem.mine, id: target };
     await store.transaction(["records", "outbox"], (stores) => {
-      stores.records.put({ id, type: problem.type, data: problem.mine, version: base ?? null });
-      stores.outbox.put({ id, type: problem.type, op: "upsert", data: problem.mine, base_version: base ?? null, seq: Date.now() });
+      stores.records.put({ id: target, type: problem.type, data, version: base ?? null });
+      stores.outbox.put({ id: target, type: problem.type, op: "upsert", data, base_version: base ?? null, seq: Date.now() });
     });
     soon();
   }

@@ -59,3 +59,32 @@ export const approaches = () => [
 
 export const ratings = () =>
   Array.from({ length: 11 }, (_, n) => [n, String(n)]);
+
+export const medications = () => [
+  ["acetazolamide", gettext("Acetazolamide")],
+  ["paracetamol", gettext("Paracetamol")],
+  ["ibuprofen", gettext("Ibuprofen")],
+  ["nsaid_other", gettext("Another anti-inflammatory")],
+  ["opioid", gettext("Opioid painkiller")],
+  ["other", gettext("Other medicine")],
+];
+
+// The 7-point Patient Global Impression of Change: 1 is best.
+export const pgic = () => [
+  [1, gettext("Very much better")],
+  [2, gettext("Much better")],
+  [3, gettext("A little better")],
+  [4, gettext("No change")],
+  [5, gettext("A little worse")],
+  [6, gettext("Much worse")],
+  [7, gettext("Very much worse")],
+];
+
+export const checkpointLabel = (value) =>
+  ({
+    "6h": gettext("6 hours"),
+    "24h": gettext("24 hours"),
+    "48h": gettext("48 hours"),
+    "72h": gettext("72 hours"),
+    "7d": gettext("7 days"),
+  })[value] || value;
