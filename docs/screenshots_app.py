@@ -66,7 +66,9 @@ def main() -> None:
                 # The first sync has fetched the demo diary.
                 page.wait_for_function("document.querySelector('.saved').textContent !== ''")
                 page.get_by_role("group", name="Right now I am").get_by_text("Sitting").click()
-                page.get_by_role("group", name="My headache is").get_by_text("4", exact=True).click()
+                page.get_by_role("group", name="My headache is").get_by_text(
+                    "4", exact=True
+                ).click()
                 shoot(page, "log")
                 page.get_by_role("link", name="Stand-up test").click()
                 page.get_by_role("button", name="I am standing up now").click()
