@@ -368,3 +368,68 @@ def test_reset_link_and_language_switch(live_server, phone, patient):
     fresh.get_by_label("Password").fill("another-long-password")
     fresh.get_by_role("button", name="Log in").click()
     fresh.get_by_role("heading", name="Wie geht es Ihnen jetzt?").wait_for()
+
+
+def test_password_change_logs_out_the_other_phone_and_log_out_clears_this_one(
+    live_server, phone, patient
+):
+    first, second = phone(), phone()
+    log_in(first, live_server.url)
+    log_in(second, live_server.url)
+
+    first.get_by_role("link", name="Settings").click()
+    first.get_by_label("Current password").fill(PASSWORD)
+    first.get_by_label("New password").fill("a-new-long-password")
+    first.get_by_role("button", name="Change password").click()
+    first.get_by_text("Password changed. Every other login is logged out.").wait_for()
+    assert_accessible(first)
+
+    # The other phone's next call is refused: it lands on the login screen.
+    second.get_by_role("link", name="Settings").click()
+    second.get_by_role("button", name="Send and fetch now").click()
+    second.get_by_role("heading", name="Log in").wait_for()
+    assert_accessible(second)
+
+    first.get_by_role("button", name="Log out of this phone").click()
+    first.get_by_role("heading", name="Log in").wait_for()
+    assert (
+        first.evaluate(
+            """() => new Promise((resolve) => {
+            const open = indexedDB.open("symptom-diary");
+            open.onsuccess = () => open.result.transaction("meta").objectStore("meta")
+                .count().onsuccess = (event) => resolve(event.target.result);
+        })"""
+        )
+        == 0
+    )  # nothing of the diary is left on the phone
+
+
+@pytest.mark.parametrize("width", [320])
+def test_screens_reflow_at_320_px_and_200_percent_text(live_server, browser, patient, width):
+    context = browser.new_context(viewport={"width": width, "height": 640}, locale="en-GB")
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url)
+        page.add_style_tag(content="html { font-size: 200% !important; }")
+        for link in ("Log", "Stand-up test", "My day", "My course", "Settings"):
+            page.get_by_role("link", name=link, exact=True).click()
+            page.locator("main h1").wait_for()
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            wide = page.evaluate(
+                """() => [...document.querySelectorAll('main *')]
+                    .filter((el) => el.getBoundingClientRect().right > innerWidth + 1)
+                    .map((el) => el.tagName + '.' + el.className + '#' + el.id).slice(0, 5)"""
+            )
+            assert overflow <= 0, f"{link}: {overflow}px of horizontal scrolling: {wide}"
+            assert_accessible(page)
+        # Every control a finger aims at is at least 44 px each way.
+        small = page.evaluate(
+            """() => [...document.querySelectorAll('main button, main a, nav a, .option label')]
+                .map((el) => el.getBoundingClientRect())
+                .filter((r) => r.width && (r.width < 44 || r.height < 44)).length"""
+        )
+        assert small == 0
+    finally:
+        context.close()

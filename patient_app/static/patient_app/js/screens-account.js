@@ -151,6 +151,22 @@ export async function settingsScreen(main, { navigate, setLanguage }) {
       logoutBox.querySelector("button").focus();
     } }, gettext("Log out of this phone"))
   );
+  const passwordForm = authForm({
+    title: gettext("Change password"),
+    intro: gettext("This logs you out on every other phone and browser."),
+    fields: [
+      field({ label: gettext("Current password"), name: "old_password", type: "password", autocomplete: "current-password", required: true }),
+      field({ label: gettext("New password"), name: "new_password", type: "password", autocomplete: "new-password", hint: gettext("At least 8 characters, not only numbers."), required: true }),
+    ],
+    submit: gettext("Change password"),
+    onSubmit: async (values) => {
+      await api.call("POST", "/api/v1/auth/password/", { old_password: values.old_password.value, new_password: values.new_password.value });
+      values.old_password.value = "";
+      values.new_password.value = "";
+      announce(gettext("Password changed. Every other login is logged out."));
+    },
+  });
+  passwordForm[0] = h("h2", {}, gettext("Change password"));
   main.replaceChildren(
     h("h1", {}, gettext("Settings")),
     h("p", {}, interpolate(gettext("Logged in as %(name)s."), { name: api.username() })),
@@ -169,7 +185,8 @@ export async function settingsScreen(main, { navigate, setLanguage }) {
     languageForm,
     h("h2", {}, gettext("Account")),
     h("p", { class: "hint" }, gettext("Logging out removes the diary from this phone; your clinic keeps what was sent.")),
-    logoutBox
+    logoutBox,
+    ...passwordForm
   );
 }
 
