@@ -29,7 +29,9 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.run-installed
 	mkdir -p var
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo --app-link http://127.0.0.1:$(PORT)
+	@# One key for seed_demo and the server, so the app link's tokens it prints are valid there.
+	export SECRET_KEY="$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	$(BIN)/python manage.py seed_demo --app-link http://127.0.0.1:$(PORT) && \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## Run the tests (PostgreSQL and Redis are used when reachable).

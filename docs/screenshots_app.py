@@ -8,6 +8,7 @@ Playwright set-up (Debian's chromium).
 """
 
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,8 @@ def main() -> None:
             "DATABASE_URL": f"sqlite:///{tmp}/demo.sqlite3",
             "MEDIA_ROOT": tmp,
             "DEBUG": "true",
+            # One key for seed_demo and the server: the link's tokens must be valid there.
+            "SECRET_KEY": secrets.token_urlsafe(50),
         }
         env.pop("CELERY_BROKER_URL", None)
         manage = [sys.executable, str(ROOT / "manage.py")]
@@ -63,8 +66,10 @@ def main() -> None:
                 page = context.new_page()
                 page.goto(link)
                 page.get_by_role("heading", name="How are you now?").wait_for()
-                # The first sync has fetched the demo diary.
-                page.wait_for_function("document.querySelector('.saved').textContent !== ''")
+                # Wait for the first sync to fetch the demo diary (the chart redraws after it).
+                page.get_by_role("link", name="My course").click()
+                page.locator(".chart circle").first.wait_for()
+                page.get_by_role("link", name="Log", exact=True).click()
                 page.get_by_role("group", name="Right now I am").get_by_text("Sitting").click()
                 page.get_by_role("group", name="My headache is").get_by_text(
                     "4", exact=True

@@ -5,7 +5,7 @@ import * as i18n from "./i18n.js";
 import { LANGUAGES, current, gettext, interpolate, ngettext } from "./i18n.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { announce, field, formError, h, showErrors } from "./ui.js";
+import { announce, field, formError, h, showErrors, fill } from "./ui.js";
 
 // The code from a link (#code=...), taken out of the address bar at once.
 export function takeCode() {
@@ -53,7 +53,7 @@ function authForm({ title, intro, fields, submit, onSubmit }) {
 }
 
 export function loginScreen(main, { navigate }) {
-  main.replaceChildren(
+  fill(main, 
     ...authForm({
       title: gettext("Log in"),
       fields: [
@@ -74,7 +74,7 @@ export function loginScreen(main, { navigate }) {
 
 export function enrolScreen(main, { navigate }) {
   const code = takeCode();
-  main.replaceChildren(
+  fill(main, 
     ...authForm({
       title: gettext("Welcome"),
       intro: gettext("Choose a username and a password for your diary."),
@@ -100,7 +100,7 @@ export function enrolScreen(main, { navigate }) {
 
 export function resetScreen(main, { navigate }) {
   const code = takeCode();
-  main.replaceChildren(
+  fill(main, 
     ...authForm({
       title: gettext("New password"),
       intro: gettext("Choose a new password. You will be logged out everywhere else."),
@@ -167,7 +167,7 @@ export async function settingsScreen(main, { navigate, setLanguage }) {
     },
   });
   passwordForm[0] = h("h2", {}, gettext("Change password"));
-  main.replaceChildren(
+  fill(main, 
     h("h1", {}, gettext("Settings")),
     h("p", {}, interpolate(gettext("Logged in as %(name)s."), { name: api.username() })),
     h("h2", {}, gettext("Sending to your clinic")),

@@ -3,7 +3,7 @@
 import { current, gettext, interpolate } from "./i18n.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { h, s } from "./ui.js";
+import { h, s, fill } from "./ui.js";
 import * as vocab from "./vocab.js";
 
 const DAYS = 28;
@@ -106,7 +106,7 @@ function table(days) {
 export async function courseScreen(main, { navigate }) {
   const records = await store.all("records");
   const days = dailyCourse(records);
-  main.replaceChildren(
+  fill(main, 
     h("h1", {}, gettext("My course")),
     h("ul", { class: "legend" },
       h("li", { class: "upright" }, gettext("Upright (sitting or standing)")),
@@ -176,7 +176,7 @@ export async function historyScreen(main, { navigate }) {
       pending.has(record.id) ? h("p", { class: "pending" }, gettext("Not sent yet")) : null,
       actions);
   };
-  main.replaceChildren(
+  fill(main, 
     h("h1", { tabindex: "-1" }, gettext("History")),
     records.length ? h("ul", { class: "records" }, records.map(item)) : h("p", {}, gettext("Nothing logged yet."))
   );

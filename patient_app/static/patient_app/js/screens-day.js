@@ -4,7 +4,7 @@
 import { current, gettext, interpolate } from "./i18n.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { announce, choice, field, formError, h, showErrors, withOffset } from "./ui.js";
+import { announce, choice, field, formError, h, showErrors, withOffset, fill } from "./ui.js";
 import * as vocab from "./vocab.js";
 
 function today() {
@@ -84,7 +84,7 @@ export async function dayScreen(main, { id, navigate }) {
     announce(gettext("Saved on this phone. It goes to your clinic when you are online."));
     navigate("/app/history");
   });
-  main.replaceChildren(h("h1", {}, gettext("My day")), h("p", { class: "hint" }, gettext("Fill in what you know; every field is optional.")), form);
+  fill(main, h("h1", {}, gettext("My day")), h("p", { class: "hint" }, gettext("Fill in what you know; every field is optional.")), form);
 }
 
 export async function pgicScreen(main, { navigate }) {
@@ -121,7 +121,7 @@ export async function pgicScreen(main, { navigate }) {
     announce(gettext("Saved on this phone. It goes to your clinic when you are online."));
     navigate("/app/");
   });
-  main.replaceChildren(
+  fill(main, 
     h("h1", {}, gettext("How are you since the treatment?")),
     treatment ? form : h("p", {}, gettext("This treatment is not on this phone yet. Send and fetch from Settings first."))
   );

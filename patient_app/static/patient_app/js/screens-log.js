@@ -2,7 +2,7 @@
 import { gettext, interpolate, current } from "./i18n.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { announce, checkboxes, choice, field, formError, h, localInputValue, withOffset } from "./ui.js";
+import { announce, checkboxes, choice, field, formError, h, localInputValue, withOffset, fill } from "./ui.js";
 import * as vocab from "./vocab.js";
 
 function checked(form, name) {
@@ -73,7 +73,7 @@ export async function logScreen(main, { id, navigate } = {}) {
     if (entry) navigate("/app/history");
     else logScreen(main, { navigate }).then(() => main.querySelector(".saved").focus());
   });
-  main.replaceChildren(
+  fill(main, 
     h("h1", {}, entry ? gettext("Edit entry") : gettext("How are you now?")),
     id && !entry ? h("p", {}, gettext("This entry is no longer on this phone.")) : null,
     h("p", { class: "saved", tabindex: "-1" }, await lastSaved()),

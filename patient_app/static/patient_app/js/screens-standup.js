@@ -3,7 +3,7 @@
 // entries. The screen stays on while the timer runs (Screen Wake Lock).
 import { gettext, interpolate } from "./i18n.js";
 import * as sync from "./sync.js";
-import { announce, choice, formError, h, withOffset } from "./ui.js";
+import { announce, choice, formError, h, withOffset, fill } from "./ui.js";
 import * as vocab from "./vocab.js";
 
 let wakeLock = null;
@@ -133,7 +133,7 @@ export function standupScreen(main) {
       ];
       announce(gettext("Saved on this phone. It goes to your clinic when you are online."));
     }
-    main.replaceChildren(heading, ...body);
+    fill(main, heading, ...body);
     const focus = main.querySelector(".result") || heading;
     focus.setAttribute("tabindex", "-1");
     focus.focus();

@@ -2,7 +2,7 @@
 import { gettext } from "./i18n.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { announce, field, formError, h, localInputValue, showErrors, withOffset } from "./ui.js";
+import { announce, field, formError, h, localInputValue, showErrors, withOffset, fill } from "./ui.js";
 import * as vocab from "./vocab.js";
 
 const LEVEL = /^(C[1-7]|T([1-9]|1[0-2])|L[1-5]|S[1-5])\/(C[1-7]|T([1-9]|1[0-2])|L[1-5]|S[1-5])$/;
@@ -59,5 +59,5 @@ export async function treatmentScreen(main, { id, navigate } = {}) {
     announce(gettext("Saved on this phone. It goes to your clinic when you are online."));
     navigate("/app/history");
   });
-  main.replaceChildren(h("h1", {}, patch ? gettext("Edit treatment") : gettext("Record a treatment")), form);
+  fill(main, h("h1", {}, patch ? gettext("Edit treatment") : gettext("Record a treatment")), form);
 }

@@ -155,3 +155,8 @@ export function withOffset(date) {
 export function formatWhen(iso, language) {
   return new Intl.DateTimeFormat(language, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
 }
+
+// Replace an element's content; absent parts (null, false) are left out, never shown as "null".
+export function fill(parent, ...children) {
+  parent.replaceChildren(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+}
