@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from patient_app import views
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("sw.js", views.service_worker, name="sw"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("i18n/<str:lang>.json", views.catalog, name="catalog"),
-    # Every other path under /app/ is a screen of the same shell (enrol, reset, log...).
-    re_path(r"^(?:[a-z-]+/?)?$", views.shell, name="shell"),
+    path("", views.shell, name="shell"),
 ]
+# Every screen is the same shell; the app's router picks the screen from the path.
+SCREENS = ("login", "enrol", "reset", "log", "standup", "day", "pgic", "treatment", "course")
+urlpatterns += [path(screen, views.shell) for screen in (*SCREENS, "history", "settings")]

@@ -135,8 +135,10 @@ function deletion(row) {
   return item;
 }
 
+// The stored record of a conflict: `current` (a day log of that day, a PGIC
+// answer) or `error.current` (a stale base_version).
 function storedRecord(result) {
-  return result.record || result.current || result.stored || null;
+  return result.current || (result.error && result.error.current) || null;
 }
 
 // One item's answer: done, a conflict, or an error the patient has to see.
