@@ -14,6 +14,11 @@ Per round (after one warm-up round), on PostgreSQL, in a database of its own:
 
 Goals (from the issue): upload / COPY <= 3 and replay / upload <= 0.3.
 
+Beside it, a mixed batch of the same size (issue 13): entries with a few
+triggers, two treatments, a day log a day and a PGIC answer at 72 h and 7 days
+for each treatment, uploaded and replayed the same way (`--mixed-only` skips
+the entry rounds; `--rounds` applies to both).
+
 Jobs go to a Redis broker, as in production (which refuses to start without
 one): the judgement a write asks for is one enqueue in the request and runs in
 a worker. No worker runs here; the bench uses a Redis database it finds empty
@@ -75,6 +80,7 @@ COPY_COLUMNS = (
     "onset_minutes",
     "relief_minutes",
     "symptoms",
+    "triggers",
     "note",
     "created_at",
     "updated_at",
@@ -130,6 +136,102 @@ def build_entries(rng: random.Random, n: int, symptoms: tuple[str, ...]) -> list
     return entries
 
 
+def mixed_shape(n: int) -> dict[str, int]:
+    """How many items of each kind a mixed batch of n holds."""
+    day_logs, patches, impressions = n // 8, 2, 4
+    return {
+        "entries": n - day_logs - patches - impressions,
+        "patches": patches,
+        "day_logs": day_logs,
+        "impressions": impressions,
+    }
+
+
+def build_mixed(rng: random.Random, n: int, symptoms: tuple[str, ...]) -> dict[str, list]:
+    """n items of every kind a phone sends: a day log for each of the batch's
+    days, two treatments with their two PGIC answers each, the rest entries."""
+    shape = mixed_shape(n)
+    n_logs = shape["day_logs"]
+    entries = build_entries(rng, shape["entries"], symptoms)
+    triggers = ("sitting_up", "standing", "walking", "coughing_or_straining")
+    for entry in entries:
+        if entry["posture"] != "lying" and rng.random() < 0.3:
+            entry["triggers"] = [rng.choice(triggers)]
+    yesterday = datetime.now(PHONE_TZ).date() - timedelta(days=1)
+    day_logs = []
+    for i in range(n_logs):
+        upright = rng.randint(1, 28) / 2
+        day_logs.append(
+            {
+                "id": str(uuid.uuid4()),
+                "date": (yesterday - timedelta(days=i)).isoformat(),
+                "upright_hours": upright,
+                "longest_upright_minutes": rng.randint(5, int(upright * 60)),
+                "bed_rest_hours": max(0.0, 16 - upright),
+                "fluids_l": round(rng.uniform(1.5, 3), 1),
+                "caffeine_mg": rng.choice((0, 100, 300)),
+                "binder": rng.random() < 0.5,
+                "medications": [{"name": "paracetamol", "dose": "1 g"}] if upright < 4 else [],
+            }
+        )
+    now = datetime.now(PHONE_TZ).replace(microsecond=0)
+    patches, answers = [], []
+    for weeks in (6, 3):
+        performed = now - timedelta(weeks=weeks)
+        patch_id = str(uuid.uuid4())
+        patches.append(
+            {
+                "id": patch_id,
+                "performed_at": performed.isoformat(),
+                "kind": "epidural_blood_patch",
+                "approach": "targeted",
+                "levels": ["T12/L1"],
+                "volume_ml": 18,
+            }
+        )
+        for checkpoint, delay in (("72h", timedelta(hours=73)), ("7d", timedelta(days=7))):
+            answers.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "treatment": patch_id,
+                    "answered_at": (performed + delay).isoformat(),
+                    "checkpoint": checkpoint,
+                    "score": rng.randint(1, 7),
+                }
+            )
+    return {"entries": entries, "patches": patches, "day_logs": day_logs, "impressions": answers}
+
+
+def check_mixed(payload: bytes, batch: dict[str, list], expected: str, what: str) -> None:
+    results = json.loads(payload)
+    for section, items in batch.items():
+        statuses = {r["status"] for r in results[section]}
+        if len(results[section]) != len(items) or statuses != {expected}:
+            sample = next((r for r in results[section] if r["status"] != expected), None)
+            raise SystemExit(f"{what} {section}: expected {expected!r}, got {statuses}: {sample}")
+
+
+def mixed_round(
+    *, login: Callable[[str], None], post: Poster, cast: Cast, rng: random.Random, n: int
+) -> tuple[float, float]:
+    from diary.symptoms import SYMPTOMS
+
+    username, _ = cast.patient("bench-mixed")
+    assert username is not None
+    login(username)
+    batch = build_mixed(rng, n, SYMPTOMS)
+    body = json.dumps(batch).encode()
+    status, data, upload = post(body)
+    if status != 200:
+        raise SystemExit(f"mixed upload answered {status}: {data[:500]!r}")
+    check_mixed(data, batch, "created", "mixed upload")
+    status, data, replay = post(body)
+    if status != 200:
+        raise SystemExit(f"mixed replay answered {status}: {data[:500]!r}")
+    check_mixed(data, batch, "unchanged", "mixed replay")
+    return upload, replay
+
+
 def copy_rows(entries: list[dict[str, Any]], patient_id: uuid.UUID) -> list[tuple[Any, ...]]:
     """The row the app would write for each entry (fresh uuid; version 1 = first write)."""
     from diary.services.sync import item_digest  # needs Django set up first
@@ -152,6 +254,7 @@ def copy_rows(entries: list[dict[str, Any]], patient_id: uuid.UUID) -> list[tupl
                 e.get("onset_minutes"),
                 e.get("relief_minutes"),
                 Jsonb(e.get("symptoms", [])),
+                Jsonb(e.get("triggers", [])),
                 e.get("note", ""),
                 now,
                 now,
@@ -298,6 +401,8 @@ class Timings:
     replay: list[float] = field(default_factory=list)
     replay_after: list[float] = field(default_factory=list)
     copy: list[float] = field(default_factory=list)
+    mixed_upload: list[float] = field(default_factory=list)
+    mixed_replay: list[float] = field(default_factory=list)
 
 
 def one_round(
@@ -353,10 +458,20 @@ def run_rounds(
     args: argparse.Namespace,
     label: str,
     copy_conn: psycopg.Connection | None,
+    mixed: bool = False,
 ) -> Timings:
     rng = random.Random(args.seed)  # same batch shape every run; uuids are always fresh
     timings = Timings()
-    for i in range(args.warmup + args.rounds):
+    if mixed:
+        mixed_rng = random.Random(args.seed + 1)
+        for i in range(args.warmup + args.rounds):
+            upload, replay = mixed_round(
+                login=login, post=post, cast=cast, rng=mixed_rng, n=args.entries
+            )
+            if i >= args.warmup:
+                timings.mixed_upload.append(upload)
+                timings.mixed_replay.append(replay)
+    for i in range(args.warmup + args.rounds) if not args.mixed_only else ():
         upload, replay, replay_after, copy_s = one_round(
             login=login,
             post=post,
@@ -445,12 +560,32 @@ def profile(cast: Cast, args: argparse.Namespace) -> None:
 # --- report ------------------------------------------------------------------------
 
 
+def report_mixed(args: argparse.Namespace, http: Timings) -> None:
+    up_med, up_min = median_min(http.mixed_upload)
+    re_med, re_min = median_min(http.mixed_replay)
+    counts = mixed_shape(args.entries).items()
+    shape = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts)
+    print()
+    print(f"mixed batch of {args.entries} items ({shape}), HTTP:")
+    print(f"{'':38}{'median ms':>10}{'min ms':>10}")
+    print(f"{'upload, HTTP (all created)':38}{fmt_ms(up_med):>10}{fmt_ms(up_min):>10}")
+    print(f"{'replay, HTTP (all unchanged)':38}{fmt_ms(re_med):>10}{fmt_ms(re_min):>10}")
+    line = f"mixed replay / mixed upload {re_med / up_med:5.2f}"
+    if http.upload:
+        ratio = up_med / statistics.median(http.upload)
+        line += f";  mixed upload / entries-only upload {ratio:5.2f}"
+    print(line)
+
+
 def report(
     args: argparse.Namespace,
     http: Timings,
     inproc: Timings,
     queries: dict[str, tuple[int, int]] | None,
 ) -> None:
+    if args.mixed_only:
+        report_mixed(args, http)
+        return
     up_med, up_min = median_min(http.upload)
     re_med, re_min = median_min(http.replay)
     ra_med, ra_min = median_min(http.replay_after)
@@ -495,6 +630,7 @@ def report(
             "SQL per request (request + what runs after its commit in-process): "
             + ", ".join(f"{k} {a} + {b}" for k, (a, b) in queries.items())
         )
+    report_mixed(args, http)
 
 
 # --- main --------------------------------------------------------------------------
@@ -514,6 +650,9 @@ def parse_args() -> argparse.Namespace:
         "--profile", action="store_true", help="only profile the in-process path (no gunicorn)"
     )
     parser.add_argument("--profile-top", type=int, default=25)
+    parser.add_argument(
+        "--mixed-only", action="store_true", help="only the mixed batch (issue 13), HTTP"
+    )
     parser.add_argument(
         "--tasks",
         choices=["broker", "in-process"],
@@ -572,8 +711,12 @@ def run(args: argparse.Namespace, env: dict[str, str]) -> None:
                     args=args,
                     label="bench-http",
                     copy_conn=copy_conn,
+                    mixed=True,
                 )
             client.close()
+        if args.mixed_only:
+            report(args, http, Timings(), None)
+            return
         inproc_client = InProcess()
         inproc = run_rounds(
             login=lambda user: inproc_client.login(user, cast.password),

@@ -1,4 +1,6 @@
-"""The course chart: daily upright and lying scores, treatments and flags.
+"""The course chart: daily upright and lying scores, treatments and flags, and
+under it, on the same days with the same treatment marks, the hours upright a
+day from the day logs (bed-rest days marked).
 
 matplotlib's object API with the Agg canvas (no pyplot, no global figure
 state), so charts can be drawn in a worker without a display.
@@ -12,8 +14,9 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-from exports.data import ExportData
+from exports.data import BED_REST_DAY_HOURS, ExportData
 from exports.summary import DayScores
 
 UPRIGHT_COLOUR = "#c0392b"
@@ -32,6 +35,11 @@ SHORT_KIND = {
     "other": "Other",
 }
 FLAG_ROW_Y = 10.9  # flags sit in a band above the 0-10 scale
+HOURS_COLOUR = "#27ae60"
+BED_REST_COLOUR = "#7f8c8d"
+# The hours panel's share of the figure's height.
+PANEL_RATIO = (3.0, 1.15)
+ASPECT = 0.56  # height / width of the whole figure (was 0.42 for the scores alone)
 
 
 def _series(scores: dict[date, float], first: date, last: date) -> tuple[list, list]:
@@ -64,14 +72,55 @@ def course_chart_svg(data: ExportData, scores: DayScores, *, width_in: float = 1
 
 def _course_figure(data: ExportData, scores: DayScores, *, width_in: float, dpi: int) -> Figure:
     first, last = data.first_day(), data.last_day()
-    figure = Figure(figsize=(width_in, width_in * 0.42), dpi=dpi, layout="constrained")
+    figure = Figure(figsize=(width_in, width_in * ASPECT), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
     if first is None or last is None:
+        axes = figure.add_subplot()
         axes.text(0.5, 0.5, "No entries in this period", ha="center", transform=axes.transAxes)
         axes.set_axis_off()
         return figure
+    axes, hours = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": PANEL_RATIO})
+    _scores_axes(axes, data, scores, first, last)
+    _hours_axes(hours, data, first, last)
+    return figure
 
+
+def _treatment_lines(axes, data: ExportData) -> None:
+    for treatment in data.treatments:
+        day = data.local(treatment.performed_at).date()
+        axes.axvline(day, color=TREATMENT_COLOUR, linestyle="--", linewidth=1)
+
+
+def _hours_axes(axes, data: ExportData, first: date, last: date) -> None:
+    """Hours upright a day (day logs), bed-rest days in grey; the same days and
+    treatment lines as the scores above."""
+    days, upright = _series(data.upright_hours(), first, last)
+    bed_rest = set(data.bed_rest_days())
+    colours = [BED_REST_COLOUR if day in bed_rest else HOURS_COLOUR for day in days]
+    width = 0.8 if len(days) <= 120 else 1.0
+    axes.bar(days, upright, width=width, color=colours, linewidth=0)
+    _treatment_lines(axes, data)
+    if not data.day_logs:
+        axes.text(
+            0.5, 0.5, "No day logs in this period", ha="center", va="center",
+            transform=axes.transAxes, fontsize=8, color=TREATMENT_COLOUR,
+        )  # fmt: skip
+    axes.set_ylim(0, 16.5)
+    axes.set_yticks(range(0, 17, 4))
+    axes.set_ylabel("Hours upright")
+    axes.grid(axis="y", color="#eeeeee")
+    axes.spines[["top", "right"]].set_visible(False)
+    handles = [
+        Patch(color=HOURS_COLOUR, label="Hours upright a day (day log)"),
+        Patch(color=BED_REST_COLOUR, label=f"Bed-rest day ({BED_REST_DAY_HOURS} h or more in bed)"),
+    ]
+    axes.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=8,
+        frameon=False,
+    )  # fmt: skip
+
+
+def _scores_axes(axes, data: ExportData, scores: DayScores, first: date, last: date) -> None:
     days, upright = _series(scores.upright, first, last)
     _, lying = _series(scores.lying, first, last)
     dense = len(days) > 120
@@ -79,9 +128,9 @@ def _course_figure(data: ExportData, scores: DayScores, *, width_in: float, dpi:
     axes.plot(days, upright, color=UPRIGHT_COLOUR, label="Upright (sitting/standing)", **style)
     axes.plot(days, lying, color=LYING_COLOUR, label="Lying", **style)
 
+    _treatment_lines(axes, data)
     for treatment in data.treatments:
         day = data.local(treatment.performed_at).date()
-        axes.axvline(day, color=TREATMENT_COLOUR, linestyle="--", linewidth=1)
         label = " ".join(
             part
             for part in (
@@ -130,5 +179,5 @@ def _course_figure(data: ExportData, scores: DayScores, *, width_in: float, dpi:
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     axes.grid(axis="y", color="#eeeeee")
     axes.spines[["top", "right"]].set_visible(False)
+    axes.tick_params(labelbottom=True)  # shared x: the dates under the scores too
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, fontsize=8, frameon=False)
-    return figure

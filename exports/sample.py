@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from diary.models import Patient, SymptomEntry, Treatment
+from diary.models import DayLog, Impression, Patient, SymptomEntry, Treatment
 
 # (local time, posture): the day of someone who lies down whenever they can.
 SLOTS = (
@@ -150,12 +150,80 @@ def sample_year(
     return entries, treatments
 
 
+# The patient's own verdict at +72 h and +7 d after each planned treatment, as
+# the story goes (1 very much improved ... 7 very much worse).
+PGIC_STORY = {60: (2, 5), 110: (4, 4), 170: (3, 2), 300: (2, 1)}
+
+
+def sample_day_logs(
+    patient: Patient, treatments: list[Treatment], *, start: dt.date, days: int = 365, seed: int = 7
+) -> tuple[list[DayLog], list[Impression]]:
+    """Unsaved day logs (most days) and PGIC answers that tell the same story as
+    the ratings: hours upright fall as the upright headache rises, and a bad
+    day is a day in bed."""
+    rng = random.Random(seed + 1)  # noqa: S311 - sample data, reproducible by its seed
+    zone = ZoneInfo(patient.timezone)
+    logs = []
+    for day in range(days):
+        if rng.random() < 0.2:  # not every day is logged
+            continue
+        upright_level, _ = _levels(day)
+        upright = max(0.5, min(15.0, 15.5 - 1.6 * upright_level + rng.gauss(0, 1)))
+        upright = round(upright * 2) / 2
+        logs.append(
+            DayLog(
+                uuid=uuid.UUID(int=rng.getrandbits(128), version=4),
+                patient=patient,
+                date=start + dt.timedelta(days=day),
+                upright_hours=Decimal(str(upright)),
+                longest_upright_minutes=int(min(upright * 60, rng.randint(10, 30) * upright)),
+                bed_rest_hours=Decimal(str(max(0.0, 16 - upright))),
+                fluids_l=Decimal(str(round(rng.uniform(1.5, 3.0), 1))),
+                caffeine_mg=300 if upright_level >= 5 else rng.choice((0, 80, 160)),
+                binder=upright_level >= 5 and rng.random() < 0.6,
+                medications=(
+                    [{"name": "paracetamol", "dose": "1 g", "note": ""}]
+                    if upright_level >= 5 and rng.random() < 0.5
+                    else []
+                ),
+            )
+        )
+    answers = []
+    for treatment, planned in zip(treatments, TREATMENTS, strict=False):
+        for (checkpoint, delay), score in zip(
+            (("72h", dt.timedelta(hours=74)), ("7d", dt.timedelta(days=7, hours=3))),
+            PGIC_STORY[planned.day],
+            strict=True,
+        ):
+            answered = treatment.performed_at + delay
+            if answered.astimezone(zone).date() >= start + dt.timedelta(days=days):
+                continue
+            answers.append(
+                Impression(
+                    uuid=uuid.UUID(int=rng.getrandbits(128), version=4),
+                    patient=patient,
+                    treatment=treatment,
+                    answered_at=answered,
+                    answered_offset_minutes=int(
+                        answered.astimezone(zone).utcoffset().total_seconds() // 60
+                    ),
+                    checkpoint=checkpoint,
+                    score=score,
+                )
+            )
+    return logs, answers
+
+
 @transaction.atomic
 def sample_year_create(
     patient: Patient, *, start: dt.date, days: int = 365, per_day: int = 6, seed: int = 7
 ) -> tuple[int, int]:
-    """Write the sample year (bulk, bypassing the per-write services). Returns the counts."""
+    """Write the sample year (bulk, bypassing the per-write services), day logs
+    and PGIC answers included. Returns the counts of entries and treatments."""
     entries, treatments = sample_year(patient, start=start, days=days, per_day=per_day, seed=seed)
     SymptomEntry.objects.bulk_create(entries, batch_size=2000)
     Treatment.objects.bulk_create(treatments)
+    logs, answers = sample_day_logs(patient, treatments, start=start, days=days, seed=seed)
+    DayLog.objects.bulk_create(logs, batch_size=2000)
+    Impression.objects.bulk_create(answers)
     return len(entries), len(treatments)

@@ -9,6 +9,11 @@
   approach, levels and volume as text and extensions.
 - One DetectedIssue per flag: it names the implicated Procedure and the
   Observations that are its evidence, and says why in words (`detail`).
+- One Observation per day log (upright hours, longest stretch, bed rest,
+  fluids, caffeine, binder, medication as components) and one per PGIC answer
+  (its score, `focus` on the treatment's Procedure). No verified code is
+  known for any of these (DOMAIN.md lists none): they are text concepts with
+  UCUM quantities. Entry triggers are components (text) of the rating.
 Codes come from DOMAIN.md only; where none is known the concept is text.
 
 Written entry by entry, so a long diary never sits in memory as one document.
@@ -19,13 +24,16 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from diary.labels import checkpoint_label, medication_label, pgic_label, trigger_label
 from exports.builders import Progress, no_progress
 from exports.data import (
     FLAG_STATUS_LABELS,
     POSTURE_LABELS,
+    DayLogRow,
     EntryRow,
     ExportData,
     FlagRow,
+    ImpressionRow,
     TreatmentRow,
 )
 from exports.summary import symptom_label
@@ -131,6 +139,13 @@ def observation_resource(data: ExportData, entry: EntryRow, patient_ref: str) ->
         if symptom in SYMPTOM_CODES:
             value["coding"] = [{"system": SNOMED, "code": SYMPTOM_CODES[symptom]}]
         components.append({"code": {"coding": [SYMPTOM]}, "valueCodeableConcept": value})
+    for trigger in entry.triggers:
+        components.append(
+            {
+                "code": {"text": "Trigger"},
+                "valueCodeableConcept": {"text": trigger_label(trigger)},
+            }
+        )
     # No standard code is known for these minutes: text concepts, UCUM minutes.
     for text, minutes in (
         ("Minutes in this posture so far", entry.minutes_in_posture),
@@ -152,6 +167,69 @@ def observation_resource(data: ExportData, entry: EntryRow, patient_ref: str) ->
     }
     if entry.note:
         resource["note"] = [{"text": entry.note}]
+    return resource
+
+
+def _quantity(value, unit: str) -> dict:
+    return {"value": float(value), "unit": unit, "system": UCUM, "code": unit}
+
+
+def day_log_resource(data: ExportData, log: DayLogRow, patient_ref: str) -> dict:
+    """A local day's function and conservative care; text concepts (no known codes)."""
+    components: list[dict] = []
+    for text, value, unit in (
+        ("Hours upright", log.upright_hours, "h"),
+        ("Longest upright stretch", log.longest_upright_minutes, "min"),
+        ("Hours of bed rest", log.bed_rest_hours, "h"),
+        ("Fluids", log.fluids_l, "L"),
+        ("Caffeine", log.caffeine_mg, "mg"),
+    ):
+        if value is not None:
+            components.append({"code": {"text": text}, "valueQuantity": _quantity(value, unit)})
+    if log.binder is not None:
+        components.append({"code": {"text": "Abdominal binder worn"}, "valueBoolean": log.binder})
+    for item in log.medications:
+        label = medication_label(item["name"])
+        text = " ".join(p for p in (label, item.get("dose"), item.get("note")) if p)
+        components.append({"code": {"text": "Medication taken"}, "valueString": text})
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": resource_id("day_log", log.id),
+        "identifier": _identifier(log.id),
+        "status": "final",
+        "code": {"text": "Day log: upright time and conservative care"},
+        "subject": {"reference": patient_ref},
+        "effectiveDateTime": log.date.isoformat(),  # the patient's local day
+    }
+    if components:
+        resource["component"] = components
+    if log.note:
+        resource["note"] = [{"text": log.note}]
+    return resource
+
+
+def impression_resource(data: ExportData, answer: ImpressionRow, patient_ref: str) -> dict:
+    """A PGIC answer: 1 very much improved ... 7 very much worse (no verified LOINC)."""
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": resource_id("impression", answer.id),
+        "identifier": _identifier(answer.id),
+        "status": "final",
+        "code": {"text": "Patient Global Impression of Change (PGIC), 1-7"},
+        "subject": {"reference": patient_ref},
+        "focus": [{"reference": urn(resource_id("treatment", answer.treatment_id))}],
+        "effectiveDateTime": data.local(answer.answered_at).isoformat(),
+        "valueInteger": answer.score,
+        "interpretation": [{"text": pgic_label(answer.score)}],
+        "component": [
+            {
+                "code": {"text": "Checkpoint after the treatment"},
+                "valueString": checkpoint_label(answer.checkpoint),
+            }
+        ],
+    }
+    if answer.note:
+        resource["note"] = [{"text": answer.note}]
     return resource
 
 
@@ -248,6 +326,11 @@ def resources(data: ExportData, on_progress: Progress = no_progress) -> Iterator
     for flag in data.flags:
         if flag.treatment_id in treatment_ids:
             yield detected_issue_resource(data, flag, patient_ref, entry_ids)
+    for answer in data.impressions:
+        if answer.treatment_id in treatment_ids:
+            yield impression_resource(data, answer, patient_ref)
+    for log in data.day_logs:
+        yield day_log_resource(data, log, patient_ref)
     total = max(1, len(data.entries))
     for n, entry in enumerate(data.entries, 1):
         yield observation_resource(data, entry, patient_ref)

@@ -1,7 +1,9 @@
 """The PDF a clinician reads in the ten minutes before the visit.
 
 Page 1: who, which dates, the condition; the course chart (daily upright and
-lying scores, every treatment and flag marked); the treatments. Then the flags
+lying scores, every treatment and flag marked, and under it the hours upright
+a day with bed-rest days marked); the treatments with the hours upright the
+week before and after each, and the patient's PGIC answers. Then the flags
 with their evidence in words, the most frequent symptoms, onset and relief
 minutes, and the full diary in the patient's local time.
 
@@ -12,7 +14,7 @@ split across dozens of pages.
 
 import io
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from itertools import groupby
 from pathlib import Path
@@ -40,10 +42,17 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from diary.wording import lower_first
+from diary.labels import trigger_label
+from diary.wording import hours_text, lower_first
 from exports.builders import Progress, no_progress
-from exports.chart import course_chart_png
-from exports.data import APPROACH_LABELS, FLAG_STATUS_LABELS, POSTURE_LABELS, ExportData
+from exports.chart import ASPECT, course_chart_png
+from exports.data import (
+    BED_REST_DAY_HOURS,
+    FLAG_STATUS_LABELS,
+    POSTURE_LABELS,
+    DayLogRow,
+    ExportData,
+)
 from exports.summary import (
     ORTHOSTATIC_MINUTES,
     MinutesSummary,
@@ -72,6 +81,7 @@ DIARY_COLUMNS = (  # header, width in mm (fits the bold header at 7.5 pt)
 GRID = colors.HexColor("#cccccc")
 HEADER_BG = colors.HexColor("#e8edf3")
 TREATMENT_BG = colors.HexColor("#fff3d6")
+DAY_LOG_BG = colors.HexColor("#eef7f0")
 MUTED = colors.HexColor("#555555")
 DAY_REPEAT = colors.HexColor("#aaaaaa")
 DASH = "\u2013"  # typographic en dash, for ranges and empty cells
@@ -213,14 +223,17 @@ def _header(data: ExportData) -> list:
 
 def _chart(data: ExportData) -> list:
     png = course_chart_png(data, day_scores(data))
-    height = CONTENT_WIDTH * 0.42
+    height = CONTENT_WIDTH * ASPECT
     return [
-        _p("Course: daily headache score, treatments and flags", "h3"),
+        _p("Course: daily headache score and hours upright, treatments and flags", "h3"),
         Image(io.BytesIO(png), width=CONTENT_WIDTH, height=height),
         _p(
-            "Daily median of the day's ratings in each posture (the score the flags are "
+            "Top: daily median of the day's ratings in each posture (the score the flags are "
             "judged on); gaps are days without ratings. Dashed lines: treatments. "
-            "Markers above the scale: the day a flag's evidence was complete.",
+            "Markers above the scale: the day a flag's evidence was complete. "
+            f"Bottom: hours upright a day from the patient's day logs ({len(data.day_logs)} "
+            f"days logged); grey bars are bed-rest days ({BED_REST_DAY_HOURS} h or more in "
+            "bed), where a low headache score may only mean a day lying down.",
             "note",
         ),
     ]
@@ -230,21 +243,43 @@ def _treatments(data: ExportData) -> list:
     flowables: list = [_p("Treatments", "h2")]
     if not data.treatments:
         return [*flowables, _p("No treatments recorded in this period.")]
-    rows = [["Date", "Kind", "Approach", "Levels", "Volume", "Note"]]
+    rows = [
+        [
+            "Date",
+            "Treatment",
+            _p("<b>Upright a day</b><br/>week before \u2192 after", "cell"),
+            _p("<b>Patient's verdict</b> (PGIC)", "cell"),
+            "Note",
+        ]
+    ]
     for t in data.treatments:
+        before, after = data.upright_before_after(t.performed_at)
+        upright = (
+            f"{hours_text(before.median_hours)} \u2192 {hours_text(after.median_hours)}"
+            f"<br/>({before.days_logged} + {after.days_logged} of 14 days logged)"
+            if before.days_logged or after.days_logged
+            else DASH
+        )
         rows.append(
             [
                 _moment(data, t.performed_at),
-                t.kind_label,
-                APPROACH_LABELS.get(t.approach, DASH) if t.approach else DASH,
-                ", ".join(t.levels) or DASH,
-                f"{t.volume_ml.normalize():f} mL" if t.volume_ml is not None else DASH,
+                _p(escape(t.describe()), "cell"),
+                _p(upright, "cell"),
+                _p(escape(data.pgic_text(t.id).removeprefix("PGIC ")) or DASH, "cell"),
                 _p(_text(t.note), "cell") if t.note else "",
             ]
         )
-    widths = [29 * mm, 36 * mm, 18 * mm, 26 * mm, 16 * mm]
+    widths = [27 * mm, 47 * mm, 30 * mm, 42 * mm]
     widths.append(CONTENT_WIDTH - sum(widths))
     flowables.append(Table(rows, colWidths=widths, repeatRows=1, style=_table_style()))
+    flowables.append(
+        _p(
+            "Upright a day: median hours upright over the logged days in the 7 days before "
+            "the treatment's day and days 1\u20137 after it. PGIC: 1 very much improved, "
+            "4 no change, 7 very much worse.",
+            "note",
+        )
+    )
     return flowables
 
 
@@ -274,6 +309,8 @@ def _flags(data: ExportData) -> list:
             f"{_moment(data, flag.proven_at)}.",
             _text(flag.summary),
         ]
+        if pgic := data.pgic_text(flag.treatment_id):
+            lines.append(f"Patient's verdict: {escape(pgic)}.")
         if not flag.still_supported:
             lines.append("<i>The entries that proved it have since been edited or deleted.</i>")
         if flag.resolution_note:
@@ -339,50 +376,81 @@ def _onset_relief(data: ExportData) -> list:
 # --- the full diary ---------------------------------------------------------------
 
 
-def _diary_rows(data: ExportData) -> Iterator[tuple[date, list, bool]]:
-    """(local day, row, is_treatment), entries and treatments merged in time order."""
-    items = [(e.recorded_at, 1, e) for e in data.entries]
-    items += [(t.performed_at, 0, t) for t in data.treatments]
+def _day_log_text(log: DayLogRow) -> str:
+    parts = []
+    for label, value, unit in (
+        ("upright", log.upright_hours, " h"),
+        ("longest upright", log.longest_upright_minutes, " min"),
+        ("bed rest", log.bed_rest_hours, " h"),
+        ("fluids", log.fluids_l, " L"),
+        ("caffeine", log.caffeine_mg, " mg"),
+    ):
+        if value is not None:
+            number = f"{value.normalize():f}" if hasattr(value, "normalize") else str(value)
+            parts.append(f"{label} {number}{unit}")
+    if log.binder is not None:
+        parts.append("binder worn" if log.binder else "no binder")
+    if log.medications:
+        parts.append(escape(log.medications_text()))
+    text = "<b>Day log:</b> " + (", ".join(parts) or DASH)
+    if log.bed_rest_day:
+        text += " <b>(bed-rest day)</b>"
+    if log.note:
+        text += f" — {_text(log.note)}"
+    return text
+
+
+def _diary_rows(data: ExportData) -> Iterator[tuple[date, list, str]]:
+    """(local day, row, kind), entries, treatments and day logs in time order
+    ("treatment", "day_log" or "entry"; a day log closes its day)."""
+    items = [(data.local(e.recorded_at), 1, e) for e in data.entries]
+    items += [(data.local(t.performed_at), 0, t) for t in data.treatments]
+    items += [(datetime.combine(g.date, time.max, data.zone), 2, g) for g in data.day_logs]
     items.sort(key=lambda item: (item[0], item[1]))
-    for moment, is_entry, item in items:
-        local = data.local(moment)
-        if not is_entry:
+    for local, order, item in items:
+        if order == 2:
+            yield local.date(), ["", _p(_day_log_text(item), "cell")], "day_log"
+        elif order == 0:
             text = f"<b>Treatment:</b> {escape(item.describe())}"
             if item.note:
                 text += f" — {_text(item.note)}"
-            yield local.date(), [local.strftime("%H:%M"), _p(text, "cell")], True
-            continue
-        symptoms = ", ".join(symptom_label(s) for s in item.symptoms)
-        yield (
-            local.date(),
-            [
-                local.strftime("%H:%M"),
-                POSTURE_LABELS.get(item.posture, item.posture),
-                f"{item.headache}/10",
-                "" if item.minutes_in_posture is None else f"{item.minutes_in_posture} min",
-                "" if item.onset_minutes is None else f"{item.onset_minutes} min",
-                "" if item.relief_minutes is None else f"{item.relief_minutes} min",
-                _p(escape(symptoms), "cell") if symptoms else "",
-                _p(_text(item.note), "cell") if item.note else "",
-            ],
-            False,
-        )
+            yield local.date(), [local.strftime("%H:%M"), _p(text, "cell")], "treatment"
+        else:
+            yield local.date(), _entry_cells(local, item), "entry"
 
 
-def _diary_block(rows: list[tuple[date, list, bool]]) -> Table:
+def _entry_cells(local: datetime, item) -> list:
+    symptoms = ", ".join(
+        [symptom_label(s) for s in item.symptoms]
+        + [f"after {trigger_label(t).lower()}" for t in item.triggers]
+    )
+    return [
+        local.strftime("%H:%M"),
+        POSTURE_LABELS.get(item.posture, item.posture),
+        f"{item.headache}/10",
+        "" if item.minutes_in_posture is None else f"{item.minutes_in_posture} min",
+        "" if item.onset_minutes is None else f"{item.onset_minutes} min",
+        "" if item.relief_minutes is None else f"{item.relief_minutes} min",
+        _p(escape(symptoms), "cell") if symptoms else "",
+        _p(_text(item.note), "cell") if item.note else "",
+    ]
+
+
+def _diary_block(rows: list[tuple[date, list, str]]) -> Table:
     """One block of diary rows. Every row names its day (a block split across
     pages must not leave rows without one); the day's first row in bold."""
     body, extra = [], []
     previous_day = None
-    for n, (day, row, is_treatment) in enumerate(rows, start=1):
+    for n, (day, row, kind) in enumerate(rows, start=1):
         day_text = f"{day:%a} {day.day}"
         if day == previous_day:
             extra.append(("TEXTCOLOR", (0, n), (0, n), DAY_REPEAT))
             extra.append(("FONT", (0, n), (0, n), _fonts()[0], 7.5))
         previous_day = day
-        if is_treatment:
+        if kind != "entry":
+            background = TREATMENT_BG if kind == "treatment" else DAY_LOG_BG
             body.append([day_text, row[0], row[1], *[""] * 6])
-            extra += [("SPAN", (2, n), (-1, n)), ("BACKGROUND", (0, n), (-1, n), TREATMENT_BG)]
+            extra += [("SPAN", (2, n), (-1, n)), ("BACKGROUND", (0, n), (-1, n), background)]
         else:
             body.append([day_text, *row])
     bold = _fonts()[1]
@@ -399,7 +467,7 @@ def _diary(data: ExportData) -> list:
         CondPageBreak(60 * mm),
         _p(f"Full diary (local time, {escape(data.timezone)})", "h2"),
     ]
-    if not data.entries and not data.treatments:
+    if not data.entries and not data.treatments and not data.day_logs:
         return [*flowables, _p("Nothing was logged in this period.")]
     for (year, month), month_rows in groupby(
         _diary_rows(data), key=lambda r: (r[0].year, r[0].month)

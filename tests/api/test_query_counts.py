@@ -97,6 +97,6 @@ def test_sync_upload_queries_do_not_grow_with_the_batch(cast, api, django_assert
 def test_sync_download_queries_do_not_grow(cast, api, django_assert_num_queries, rows):
     EntryFactory.create_batch(rows, patient=cast.patient_a)
     client = api(cast.patient_a.user)
-    # user with own patient, entries, patches
-    with django_assert_num_queries(2 + 3):
+    # user with own patient, entries, patches, day logs, PGIC answers
+    with django_assert_num_queries(2 + 5):
         client.get("/api/v1/sync/")

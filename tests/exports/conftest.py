@@ -1,4 +1,5 @@
-"""A year of patient A's diary (six entries a day, four treatments) and its flags."""
+"""A year of patient A's diary (six entries a day, four treatments, most days
+logged, PGIC answers) and its flags."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
-from diary.models import Flag
+from diary.models import DayLog, Flag, Impression
 from diary.services.evaluation import patient_evaluate
 from exports.data import ExportData
 from exports.models import ExportJob
@@ -23,6 +24,8 @@ class Year:
     entries: int
     treatments: int
     flags: int
+    day_logs: int = 0
+    impressions: int = 0
 
     def data(self, **range_) -> ExportData:
         job = ExportJob(patient=self.patient, format="pdf", **range_)
@@ -36,4 +39,11 @@ def year(cast) -> Year:
     # The real judgement raises the flags, as the nightly sweep would have.
     end = dt.datetime.combine(YEAR_END, dt.time(23, 0), tzinfo=dt.UTC)
     patient_evaluate(patient_id=patient.pk, now=end)
-    return Year(patient, entries, treatments, Flag.objects.filter(patient=patient).count())
+    return Year(
+        patient,
+        entries,
+        treatments,
+        Flag.objects.filter(patient=patient).count(),
+        day_logs=DayLog.objects.filter(patient=patient).count(),
+        impressions=Impression.objects.filter(patient=patient).count(),
+    )

@@ -34,6 +34,7 @@ def built(builder, data) -> bytes:
 def test_the_year_has_what_the_exports_must_show(year):
     assert year.entries == 365 * 6
     assert year.treatments == 4
+    assert 250 < year.day_logs < 365 and year.impressions == 8
     # The sample tells a relapse, a patch that did nothing and a rebound.
     data = year.data()
     assert {f.kind for f in data.flags} >= {"relapse", "no_response", "rebound_pattern"}
@@ -60,7 +61,8 @@ def test_pdf_has_the_summary_chart_treatments_flags_and_every_entry(year):
         assert treatment.kind_label in treatments_table
         for level in treatment.levels:
             assert level in treatments_table
-    assert "20 mL" in treatments_table and "4.5 mL" in treatments_table
+    unwrapped = treatments_table.replace("\n", " ")
+    assert "20 mL" in unwrapped and "4.5 mL" in unwrapped
 
     flags = text[text.index("Flags\nFlags ask") : text.index("Most frequent symptoms")]
     for flag in data.flags:
@@ -98,11 +100,12 @@ def test_csv_round_trips_with_one_row_per_entry_and_treatment(year):
     rows = read_csv(built(csv_builder, data))
 
     assert list(rows[0]) == list(csv_builder.COLUMNS)
-    assert len(rows) == year.entries + year.treatments
+    assert len(rows) == year.entries + year.treatments + year.day_logs + year.impressions
     kinds = [row["record_type"] for row in rows]
     assert kinds.count("entry") == year.entries
     assert kinds.count("treatment") == year.treatments
-    assert [row["utc_time"] for row in rows] == sorted(row["utc_time"] for row in rows)
+    timed = [row["utc_time"] for row in rows if row["record_type"] != "day_log"]
+    assert timed == sorted(timed)
 
     stored = {str(e.uuid): e for e in SymptomEntry.objects.filter(patient=year.patient)}
     for row in rows:
@@ -180,6 +183,10 @@ DOMAIN_CODES = {
     # Units of quantities, not concepts: UCUM minutes and millilitres.
     ("http://unitsofmeasure.org", "min"),
     ("http://unitsofmeasure.org", "mL"),
+    # Day logs (issue 13): hours, litres, milligrams.
+    ("http://unitsofmeasure.org", "h"),
+    ("http://unitsofmeasure.org", "L"),
+    ("http://unitsofmeasure.org", "mg"),
 }
 
 
@@ -212,8 +219,10 @@ def test_fhir_bundle_validates_and_holds_one_observation_per_rating(year):
         by_type.setdefault(item["resource"]["resourceType"], []).append(item["resource"])
     assert bundle["type"] == "collection"
     assert len(by_type["Patient"]) == 1
-    ratings = [o for o in by_type["Observation"] if o["code"]["coding"][0]["code"] == "72514-3"]
-    assert len(ratings) == len(by_type["Observation"]) == year.entries
+    ratings = [o for o in by_type["Observation"] if "coding" in o["code"]]
+    assert all(o["code"]["coding"][0]["code"] == "72514-3" for o in ratings)
+    assert len(ratings) == year.entries
+    assert len(by_type["Observation"]) == year.entries + year.day_logs + year.impressions
     assert len(by_type["Procedure"]) == year.treatments
     assert len(by_type["DetectedIssue"]) == year.flags
     full_urls = [item["fullUrl"] for item in bundle["entry"]]
@@ -229,7 +238,9 @@ def test_fhir_observation_carries_posture_symptoms_and_the_rating(year):
     stored = {str(e.uuid): e for e in SymptomEntry.objects.filter(patient=year.patient)}
     posture_codes = {"lying": "102538003", "sitting": "33586001", "standing": "10904000"}
     observations = [
-        i["resource"] for i in bundle["entry"] if i["resource"]["resourceType"] == "Observation"
+        i["resource"]
+        for i in bundle["entry"]
+        if i["resource"]["resourceType"] == "Observation" and "coding" in i["resource"]["code"]
     ]
     for observation in observations:
         entry = stored[observation["identifier"][0]["value"].removeprefix("urn:uuid:")]

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.models import Clinic, Role, User
 from accounts.tokens import login_begin
-from diary.demo import STORIES, story_items
+from diary.demo import STORIES, story_day_logs, story_items
 from diary.models import Patient
 from diary.services.sync import sync_apply
 
@@ -65,7 +65,15 @@ class Command(BaseCommand):
             # Anchored to the day before creation: no entry lies in the future.
             anchor = patient.created_at.date() - dt.timedelta(days=1)
             entries, patches = story_items(story, anchor=anchor)
-            sync_apply(patient=patient, entries=entries, patches=patches, deletions=[])
+            day_logs, impressions = story_day_logs(story, anchor, patches[0])
+            sync_apply(
+                patient=patient,
+                entries=entries,
+                patches=patches,
+                day_logs=day_logs,
+                impressions=impressions,
+                deletions=[],
+            )
         self.stdout.write(
             "Demo data ready. Logins (password "
             f"'{DEMO_PASSWORD}'): clinician, coordinator, " + ", ".join(s.username for s in STORIES)
