@@ -65,9 +65,8 @@ export async function logScreen(main, { id, navigate } = {}) {
       triggers: checked(form, "triggers"),
       note: form.elements.note.value.trim(),
     };
-    delete data.created_at;
-    delete data.updated_at;
-    delete data.version;
+    // Server-owned fields never go back in the body.
+    for (const key of ["patient", "created_at", "updated_at", "version"]) delete data[key];
     await sync.save("entry", data);
     announce(gettext("Saved on this phone. It goes to your clinic when you are online."));
     if (entry) navigate("/app/history");

@@ -52,9 +52,8 @@ export async function treatmentScreen(main, { id, navigate } = {}) {
       volume_ml: volume,
       note: values.note.value.trim(),
     };
-    delete data.created_at;
-    delete data.updated_at;
-    delete data.version;
+    // Server-owned fields never go back in the body.
+    for (const key of ["patient", "created_at", "updated_at", "version"]) delete data[key];
     await sync.save("patch", data);
     announce(gettext("Saved on this phone. It goes to your clinic when you are online."));
     navigate("/app/history");
