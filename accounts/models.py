@@ -1,7 +1,10 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from accounts.time_zones import DEFAULT_ZONE, validate_timezone
 
@@ -65,7 +68,18 @@ class User(AbstractUser):
                 condition=~models.Q(role__in=[Role.CLINICIAN, Role.COORDINATOR])
                 | models.Q(clinic__isnull=False),
             ),
+            # `COORDA` beside `coordA` would be two logins a person cannot tell apart.
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_ignoring_case"),
         ]
+
+    def clean(self):
+        super().clean()
+        # Said on the field (the constraint alone would only say "constraint violated").
+        taken = User.objects.filter(username__iexact=self.username).exclude(pk=self.pk)
+        if self.username and taken.exists():
+            raise ValidationError(
+                {"username": [_("A user with that username already exists.")]}, code="unique"
+            )
 
     @property
     def is_patient(self) -> bool:

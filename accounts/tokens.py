@@ -105,6 +105,15 @@ def families_end(*, user: User, reason: str, keep: uuid.UUID | str | None = None
     )
 
 
+def tokens_purge_expired(*, now: dt.datetime) -> int:
+    """Forget refresh tokens past their lifetime (they cannot be presented any
+    more) and families left without one; answers how many rows went."""
+    cutoff = now - api_settings.REFRESH_TOKEN_LIFETIME
+    tokens, _ = IssuedRefreshToken.objects.filter(issued_at__lt=cutoff).delete()
+    families, _ = TokenFamily.objects.filter(created_at__lt=cutoff, tokens__isnull=True).delete()
+    return tokens + families
+
+
 def _revoke(families, *, reason: str, now=None) -> None:
     families.filter(revoked_at__isnull=True).update(
         revoked_at=now or timezone.now(), revoked_reason=reason

@@ -9,11 +9,15 @@ the request's language (Accept-Language, else the user's `language`).
 
 import logging
 
+import redis
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views import csrf, defaults
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -21,6 +25,25 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 logger = logging.getLogger(__name__)
+
+# A part that is down for a moment (PostgreSQL restarting, Redis away): what
+# needs it cannot be done now, and says so with a 503 and when to retry.
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, redis.RedisError, BrokerError)
+
+
+class BrokerUnavailable(Exception):
+    """Raised where a job must be queued now and the broker is known to be down."""
+
+
+UNAVAILABLE_ERRORS = (*UNAVAILABLE_ERRORS, BrokerUnavailable)
+
+
+def unavailable_body() -> dict:
+    return error_body(
+        "unavailable",
+        _("The service is briefly unavailable; nothing was changed. Try again shortly."),
+    )
+
 
 MESSAGES = {
     status.HTTP_400_BAD_REQUEST: _("The request is not valid."),
@@ -85,6 +108,14 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        logger.warning("Answered 503: %r", exc)
+        set_rollback()
+        return Response(
+            unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(settings.UNAVAILABLE_RETRY_AFTER_SECONDS)},
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug, not bad input: log it, undo the request's writes, and still

@@ -2,6 +2,7 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext as _
 
 from diary.models import (
     Checkpoint,
@@ -30,7 +31,7 @@ class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
         try:
             return parsed.astimezone(dt.UTC)
         except OverflowError as exc:
-            raise forms.ValidationError("This time is out of range.") from exc
+            raise forms.ValidationError(_("This time is out of range."), code="range") from exc
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

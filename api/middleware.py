@@ -1,16 +1,54 @@
 """HTTP-level guards for the API: the audit trail's write, body limits, headers."""
 
+import logging
+
 from axes.helpers import get_client_ip_address
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 
-from api.errors import error_body
+from api.errors import UNAVAILABLE_ERRORS, error_body, unavailable_body
 from audit.models import Outcome
 from audit.services import AuditWriteFailed, audit_scope, audit_write, is_read_action
+
+logger = logging.getLogger(__name__)
 
 
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
+
+
+def unavailable_response(request, retry_after: int | None = None):
+    """The JSON 503 (a plain one for pages) with Retry-After."""
+    retry_after = retry_after or settings.UNAVAILABLE_RETRY_AFTER_SECONDS
+    body = unavailable_body()
+    if _is_api(request):
+        response = JsonResponse(body, status=503)
+    else:
+        message = body["error"]["message"]
+        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+class DegradedServiceMiddleware:
+    """A database or Redis outage answers 503 with Retry-After, never a 500.
+
+    ATOMIC_REQUESTS has rolled the request back by the time this runs, so
+    "nothing was changed" holds; Django drops the broken connection at the
+    end of the request and the next one connects afresh.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, UNAVAILABLE_ERRORS):
+            return None
+        logger.warning("Answered 503 for %s %s: %r", request.method, request.path, exception)
+        return unavailable_response(request)
 
 
 class AuditMiddleware:
@@ -43,7 +81,7 @@ class AuditMiddleware:
             )
         except AuditWriteFailed:
             if any(is_read_action(event.action) for event in scope.events):
-                return JsonResponse(
+                response = JsonResponse(
                     error_body(
                         "audit_unavailable",
                         "This could not be recorded in the audit trail, so it is not shown. "
@@ -51,6 +89,7 @@ class AuditMiddleware:
                     ),
                     status=503,
                 )
+                response["Retry-After"] = str(settings.UNAVAILABLE_RETRY_AFTER_SECONDS)
         return response
 
 

@@ -1,5 +1,43 @@
+"""Throttles that fail open: a rate limit is worth less than the request.
+
+Their counters live in the cache (Redis in production). When it cannot be
+reached, a request is let through with a logged warning instead of every
+endpoint answering 500 (issue 15): logins stay protected by the lockout,
+whose counts are kept in PostgreSQL.
+"""
+
+import logging
+
+import redis
+from rest_framework import throttling
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.throttling import UserRateThrottle
+
+logger = logging.getLogger(__name__)
+
+
+class FailOpen:
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except (redis.RedisError, OSError):
+            logger.warning(
+                "Throttle %s let a request through: its cache is unreachable",
+                type(self).__name__,
+                exc_info=True,
+            )
+            return True
+
+
+class AnonRateThrottle(FailOpen, throttling.AnonRateThrottle):
+    pass
+
+
+class UserRateThrottle(FailOpen, throttling.UserRateThrottle):
+    pass
+
+
+class ScopedRateThrottle(FailOpen, throttling.ScopedRateThrottle):
+    pass
 
 
 class WriteRateThrottle(UserRateThrottle):

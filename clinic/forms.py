@@ -2,8 +2,9 @@ from django import forms
 
 from accounts.models import Role, User
 from diary.models import Condition
+from diary.models.patients import validate_single_line
 from diary.time_zones import validate_timezone
-from exports.models import ExportFormat
+from exports.models import ExportFormat, validate_export_day
 
 
 class DateInput(forms.DateInput):
@@ -13,8 +14,12 @@ class DateInput(forms.DateInput):
 class DateRangeForm(forms.Form):
     """Patient-local days, inclusive; both optional."""
 
-    date_from = forms.DateField(label="From", required=False, widget=DateInput)
-    date_to = forms.DateField(label="To", required=False, widget=DateInput)
+    date_from = forms.DateField(
+        label="From", required=False, widget=DateInput, validators=[validate_export_day]
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=DateInput, validators=[validate_export_day]
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -38,7 +43,9 @@ class ResolveForm(forms.Form):
 
 
 class EnrolForm(forms.Form):
-    display_name = forms.CharField(label="Name shown to the care team", max_length=200)
+    display_name = forms.CharField(
+        label="Name shown to the care team", max_length=200, validators=[validate_single_line]
+    )
     timezone = forms.CharField(
         label="Time zone",
         max_length=64,

@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
-from audit.models import Action
+from audit.models import Action, Outcome
 from audit.services import audit_record
 from clinic.access import staff_required, visible_patient_or_404
 from clinic.forms import DateRangeForm, EnrolForm, ExportForm, ResolveForm
@@ -45,8 +45,27 @@ ENTRIES_PER_PAGE = 60
 
 
 class LoginView(auth_views.LoginView):
+    """Session login; every attempt goes into the audit trail, as the API's do."""
+
     template_name = "clinic/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        audit_record(action=Action.LOGIN, record_type="account", record_id=user.pk, actor=user)
+        return response
+
+    def form_invalid(self, form):
+        # Axes marks the request when it refused a locked-out username or address.
+        locked = bool(getattr(self.request, "axes_locked_out", False))
+        audit_record(
+            action=Action.LOGIN_FAILED,
+            record_type="account",
+            actor_username=str(self.request.POST.get("username", ""))[:150],
+            outcome=Outcome.LOCKED_OUT if locked else Outcome.FAILURE,
+        )
+        return super().form_invalid(form)
 
 
 def _is_htmx(request) -> bool:
@@ -89,6 +108,9 @@ def inbox(request):
     if show != "all":
         flags = flags.exclude(status=FlagStatus.RESOLVED)
     page = Paginator(flags.open_first(), 50).get_page(request.GET.get("page"))
+    # A read of patients' data, like the API's flag list: one event per patient shown.
+    for patient_id in dict.fromkeys(flag.patient_id for flag in page):
+        audit_record(action=Action.READ, record_type="flag", patient_id=patient_id)
     unread = inbox_unread_flag_ids(user=request.user, flag_ids=[f.pk for f in page])
     cards = [_flag_card(flag, unread=flag.pk in unread) for flag in page]
     return render(request, "clinic/inbox.html", {"cards": cards, "page": page, "show": show})
@@ -141,7 +163,8 @@ def flag_resolve_view(request, flag_id):
 @require_GET
 @staff_required
 def patients(request):
-    query = request.GET.get("q", "").strip()[:100]
+    # PostgreSQL text cannot hold a NUL character: searching for one is searching for nothing.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     rows = (
         Patient.objects.visible_to(request.user)
         .annotate(open_flags=Count("flags", filter=Q(flags__status=FlagStatus.OPEN)))

@@ -1,8 +1,10 @@
 """The Celery app. Workers: `celery -A config worker`; beat: `celery -A config beat`."""
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -20,7 +22,25 @@ IDEMPOTENT_DB_TASK = {
     "reject_on_worker_lost": True,
     "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": 5,
-    "retry_backoff_max": 300,
+    "retry_backoff_max": 120,  # below the visibility timeout (settings)
     "retry_jitter": True,
     "max_retries": 8,
 }
+
+# Run at once when beat starts, not one interval later: the outbox's
+# re-dispatch, the notifications sweep and the relapse sweep (whose first run
+# used to come an hour after a deploy).
+BEAT_START_TASKS = (
+    "diary.tasks.redispatch_evaluations",
+    "notifications.tasks.sweep_notifications",
+    "diary.tasks.sweep_relapses",
+)
+
+
+@beat_init.connect
+def _run_at_beat_start(sender=None, **kwargs) -> None:
+    for name in BEAT_START_TASKS:
+        try:
+            app.send_task(name)
+        except Exception:  # the broker is back soon; the schedule runs them anyway
+            logging.getLogger(__name__).exception("Could not queue %s at beat start", name)

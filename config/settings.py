@@ -64,6 +64,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Messages follow Accept-Language; without it, an API login's own `language`
+    # (api.authentication activates it once the caller is known).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -77,7 +80,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # the landing page at /
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -108,11 +111,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages of API messages, push texts and emails: catalogues under
+# locale/ (django.po kept in git, compiled to .mo by the build: see Makefile).
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]  # the landing page's stylesheet
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Locally, serve static files straight from the apps (no collectstatic needed).
 WHITENOISE_USE_FINDERS = DEBUG
@@ -125,15 +133,16 @@ REST_FRAMEWORK = {
         "api.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.DiaryPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.DiaryAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # Fail open when their cache (Redis) is down: api/throttling.py.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "api.throttling.AnonRateThrottle",
+        "api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="60/min"),
@@ -156,14 +165,28 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSF leak symptom diary API",
     "DESCRIPTION": (
-        "The contract the phone app and clinic pages are built against (v1). "
-        "Errors always have the shape "
-        '`{"error": {"code", "message", "fields"}}`. Flags are prompts for a '
-        "clinician to review, not diagnoses."
+        "The contract the phone app and clinic pages are built against (v1; see "
+        "`docs/api.md`, `docs/mobile-quickstart.md` and `docs/errors.md` in the repository). "
+        "Bodies are JSON; times are ISO 8601 with an offset and answered in UTC. Every error "
+        'has the shape `{"error": {"code", "message", "fields"}}`: act on `code` (an enum, '
+        "listed with each operation's statuses), show `message`. Diary records carry an id "
+        "the phone chooses, so every create and every sync batch is safe to retry as is. "
+        "Flags are prompts for a clinician to review, not diagnoses."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations are tagged (and generated client modules named) by resource,
+    # the first path segment after the prefix: entries, sync, auth, me...
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Stable enum names for generated clients, whichever components share a field name.
+    "ENUM_NAME_OVERRIDES": {
+        "TreatmentKindEnum": "diary.models.TreatmentKind",
+        "FlagKindEnum": "diary.models.FlagKind",
+        # Issue 13: a PGIC answer's checkpoint, and a check-in's (GET /reminders/due/).
+        "PgicCheckpointEnum": "diary.models.Checkpoint",
+        "CheckinStepEnum": "notifications.schedule.CHECKIN_STEP_NAMES",
+    },
     # Served from our own static files: the docs page works without a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -206,10 +229,39 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A message a dead worker took comes back after this many seconds (acks_late).
+# A message a dead worker took comes back after this many seconds (acks_late):
+# longer than the longest task (CELERY_TASK_TIME_LIMIT), so a running job is
+# not handed out twice, and short enough that a killed one is back in minutes.
+# No task waits in the broker with a countdown longer than this (retries wait
+# in the database instead: docs/resilience.md).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=360),
+    # A broker that is down answers quickly instead of holding a web request.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
 }
+if CELERY_KEY_PREFIX := env("CELERY_KEY_PREFIX", default=""):
+    # Every broker key under this prefix: two deployments (or two checkouts'
+    # test runs) can share one Redis database.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = CELERY_KEY_PREFIX
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A publish that fails is retried once, briefly; then the outbox keeps the job.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# --- The outbox (docs/resilience.md) ---
+# A pending judgement or a flag nobody was told about is handed out again once
+# it has waited this long, by a job beat runs every OUTBOX_DISPATCH_SECONDS
+# (and once when beat starts).
+OUTBOX_REDISPATCH_AFTER = timedelta(seconds=env.int("OUTBOX_REDISPATCH_SECONDS", default=60))
+# After a failed publish, a process leaves jobs to the outbox for this long.
+BROKER_BACKOFF_SECONDS = env.int("BROKER_BACKOFF_SECONDS", default=10)
+# What a 503 (database or Redis briefly away) tells the client to wait.
+UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -221,11 +273,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "diary.tasks.sweep_relapses",
         "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=3600),
     },
+    "redispatch-evaluations": {
+        "task": "diary.tasks.redispatch_evaluations",
+        "schedule": env.int("OUTBOX_DISPATCH_SECONDS", default=60),
+    },
 }
 
 # Throttle counters live here; production points CACHE_URL at Redis
 # (e.g. rediscache://127.0.0.1:6379/1) so every gunicorn worker shares them.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # Redis down answers at once: a request must not wait on a throttle counter.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    )
 
 # --- Notifications (notifications/) ----------------------------------------------
 # Email: EMAIL_URL such as smtp+tls://user:pass@mail.example.org:587; the
@@ -296,6 +357,17 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every HTML page (config/security.py): own-origin scripts, styles, images and
+# requests only; no inline script; never framed. The API docs page (Swagger UI
+# starts itself with an inline script) keeps its own.
+CONTENT_SECURITY_POLICY = env(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+CONTENT_SECURITY_POLICY_EXEMPT = ["/api/docs/"]
+MIDDLEWARE.insert(1, "config.security.ContentSecurityPolicyMiddleware")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 LOGGING = {
@@ -310,6 +382,8 @@ INSTALLED_APPS += ["axes", "audit"]
 # The audit write wraps everything below it and runs after the view's
 # transaction has ended; the API guard sets no-store and refuses huge bodies.
 MIDDLEWARE[1:1] = ["api.middleware.AuditMiddleware", "api.middleware.ApiGuardMiddleware"]
+# Last: its process_exception sees the view's exception first.
+MIDDLEWARE += ["api.middleware.DegradedServiceMiddleware"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before the password
@@ -329,13 +403,12 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Attempts during a lockout do not restart it: the owner gets back in once it
 # has passed, however long an attacker keeps knocking.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# Counted in the cache (Redis in production, shared by every worker), not the
-# database: a refused login is an error response, whose transaction
-# ATOMIC_REQUESTS rolls back, and the failure must survive that.
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
-# The embedded default runs one process, where the local-memory cache is
-# shared by all; production keeps the warning until CACHE_URL points at Redis.
-SILENCED_SYSTEM_CHECKS = ["axes.W001"] if DEBUG else []
+# Counted in PostgreSQL (axes' AccessAttempt), not the cache: a Redis restart
+# must not wipe every lockout, and logins must work while Redis is down. The
+# token view runs outside ATOMIC_REQUESTS, so a refused login's count is not
+# rolled back with its error response (api/views/auth.py).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+SILENCED_SYSTEM_CHECKS = []
 # The served schema documents the error shape too (checked by tests/api/test_schema_fuzz.py).
 CSRF_FAILURE_VIEW = "api.errors.api_aware_csrf_failure"
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
@@ -369,6 +442,14 @@ CELERY_BEAT_SCHEDULE |= {
     },
 }
 # --- end audit trail and abuse protection ---
+
+# --- API v1.1 (issue 12): token families keep a row per refresh; expired ones go daily.
+CELERY_BEAT_SCHEDULE |= {
+    "purge-expired-tokens": {
+        "task": "accounts.tasks.purge_expired_tokens",
+        "schedule": env.int("TOKEN_PURGE_INTERVAL_SECONDS", default=86400),
+    },
+}
 
 # --- Clinic web pages (issue 6): server-rendered pages under /clinic/ ---
 # Session login (Django's LoginView) with CSRF; staff roles only, scoped like the API.

@@ -8,6 +8,8 @@ about case, spaces and a dash ("l3-l4"); output is canonical ("L3/L4").
 import re
 from itertools import pairwise
 
+from django.utils.translation import gettext as _
+
 VERTEBRAE: tuple[str, ...] = (
     *(f"C{n}" for n in range(1, 8)),
     *(f"T{n}" for n in range(1, 13)),
@@ -23,13 +25,14 @@ _SEPARATOR = re.compile(r"\s*[/\-\u2013]\s*")  # slash, hyphen or en dash
 def normalize_level(raw: str) -> str:
     """Return the canonical interspace, or raise ValueError saying why not."""
     if not isinstance(raw, str):
-        raise ValueError("A spinal level is a string such as 'L3/L4'.")
+        raise ValueError(_("A spinal level is a string such as 'L3/L4'."))
     parts = _SEPARATOR.split(raw.strip().upper())
     candidate = "/".join(parts)
     if candidate in _VALID:
         return candidate
     raise ValueError(
-        f"'{raw}' is not an adjacent interspace between C1/C2 and S1/S2 (e.g. 'L3/L4', 'C6/C7')."
+        _("'%(level)s' is not an adjacent interspace between C1/C2 and S1/S2 (e.g. 'L3/L4').")
+        % {"level": raw}
     )
 
 

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from config.celery import IDEMPOTENT_DB_TASK
 from diary.services.evaluation import (
+    SWEEP_BATCH,
+    evaluations_redispatch,
     patient_evaluate,
     patients_due_for_sweep,
     patients_evaluate,
@@ -21,6 +23,30 @@ from diary.services.retention import closed_diaries_purge
 def evaluate_patient(patient_id: str) -> int:
     """Judge one patient's treatments now (queued after a diary write)."""
     return len(patient_evaluate(patient_id=patient_id).raised)
+
+
+@shared_task(**IDEMPOTENT_DB_TASK)
+def evaluate_pending(patient_id: str) -> int:
+    """Judge one patient if a judgement is still asked for (the outbox's job:
+    queued after a diary write, or handed out again by `redispatch_evaluations`)."""
+    return len(patient_evaluate(patient_id=patient_id, only_pending=True).raised)
+
+
+@shared_task(**IDEMPOTENT_DB_TASK)
+def evaluate_pending_patients(patient_ids: list[str]) -> int:
+    """Many patients' pending judgements (a chunk of the re-dispatch)."""
+    results = patients_evaluate(patient_ids=patient_ids, only_pending=True)
+    return sum(len(result.raised) for result in results)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def redispatch_evaluations() -> int:
+    """Every minute, and when beat starts: hand out again the judgements that
+    have waited too long, SWEEP_BATCH patients to a job."""
+    ids = evaluations_redispatch()
+    for start in range(0, len(ids), SWEEP_BATCH):
+        evaluate_pending_patients.delay(ids[start : start + SWEEP_BATCH])
+    return len(ids)
 
 
 @shared_task(**IDEMPOTENT_DB_TASK)

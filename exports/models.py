@@ -1,11 +1,27 @@
 """Export jobs (a file built in the background) and their audit trail."""
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 from diary.models import Patient
+
+# The days an export may start or end on: `0001-01-01` or `9999-12-31` were
+# accepted, then the job failed turning them into instants.
+EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+
+
+def validate_export_day(day: dt.date | None) -> None:
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValidationError(
+            _("Choose a day between %(first)s and %(last)s.")
+            % {"first": EARLIEST_DAY.isoformat(), "last": LATEST_DAY.isoformat()},
+            code="out_of_range",
+        )
 
 
 class ExportFormat(models.TextChoices):

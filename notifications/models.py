@@ -192,13 +192,15 @@ class Platform(models.TextChoices):
 
 
 class Device(models.Model):
-    """A phone's push token. A token belongs to one login: re-registering moves it."""
+    """A phone's push token, per login: a token registered by two logins (a shared
+    phone, or someone copying another's token) is two rows, and each login's
+    logout removes its own. It never moves from one login to another."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices"
     )
     platform = models.CharField(max_length=8, choices=Platform.choices)
-    token = models.CharField(max_length=4096, unique=True)
+    token = models.CharField(max_length=4096)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -207,6 +209,7 @@ class Device(models.Model):
             models.CheckConstraint(
                 name="device_platform_valid", condition=Q(platform__in=Platform.values)
             ),
+            models.UniqueConstraint(fields=["user", "token"], name="device_unique_per_user"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ CHECKIN_STEPS: tuple[tuple[str, dt.timedelta], ...] = (
     ("72h", dt.timedelta(hours=72)),
     ("7d", dt.timedelta(days=7)),
 )
+CHECKIN_STEP_NAMES = tuple(name for name, _ in CHECKIN_STEPS)
 
 
 def _at_local(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:

@@ -31,17 +31,14 @@ def notify_flag(flag_id: str, reason: str = "raised") -> int:
     return flag_fan_out(flag_id=flag_id, reason=reason)
 
 
-@shared_task(bind=True, **IDEMPOTENT_DB_TASK)
-def send_delivery(self, delivery_id: str) -> str | None:
-    """Send one delivery; a transient failure comes back after its backoff."""
+@shared_task(**IDEMPOTENT_DB_TASK)
+def send_delivery(delivery_id: str) -> str | None:
+    """Send one delivery. A transient failure leaves it pending with a later
+    `due_at`, and the minute-ly sweep sends it then: no countdown message sits
+    in the broker (with Redis, one held past the visibility timeout would be
+    handed out again and again)."""
     outcome = delivery_send(delivery_id=delivery_id)
-    if outcome is None:
-        return None  # sent, failed or held by someone else already
-    if outcome.retry_in is not None and not self.request.is_eager:
-        # The row is pending again with due_at = now + retry_in; were this
-        # message lost, the periodic sweep would still find it.
-        raise self.retry(countdown=outcome.retry_in, max_retries=None)
-    return outcome.status
+    return outcome.status if outcome else None  # None: sent, failed or held already
 
 
 @shared_task(**SAFE)

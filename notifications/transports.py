@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import BadHeaderError, EmailMessage
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ class TransportError(Exception):
 def send_email(*, to: str, subject: str, body: str) -> None:
     try:
         EmailMessage(subject=subject, body=body, to=[to]).send()
+    except BadHeaderError as exc:  # a line break in a header: sending again cannot help
+        raise TransportError(f"email: {exc}", permanent=True) from exc
     except OSError as exc:  # smtplib errors are OSErrors: connection, refusal, timeout
         raise TransportError(f"email: {exc}", permanent=False) from exc
 

@@ -21,6 +21,13 @@ from tests.factories import (
 )
 
 
+def pytest_configure(config):
+    """The catalogues are compiled by the build; a bare `pytest` compiles them too."""
+    from config.catalogues import compile_catalogues
+
+    compile_catalogues()
+
+
 def services_required() -> bool:
     """In CI a missing service is a failure, never a skip."""
     return os.environ.get("REQUIRE_SERVICES") == "1"
@@ -51,10 +58,25 @@ def fast_hashing_and_fresh_cache(settings):
     counters and evaluation markers for every test."""
     from django.core.cache import cache
 
+    from config import broker
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    broker.reset()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def english_to_start_with():
+    """Each test starts in English: a request may leave its caller's language
+    active in the thread (as Django's LocaleMiddleware does), and code a test
+    calls directly would speak it."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
 
 
 # --- Exports (issue 5) ---------------------------------------------------------------

@@ -1,9 +1,10 @@
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.fields import OffsetDateTimeField
-from exports.models import ExportFormat, ExportJob, ExportStatus
+from exports.models import ExportFormat, ExportJob, ExportStatus, validate_export_day
 
 
 class ExportRequestSerializer(serializers.Serializer):
@@ -16,14 +17,16 @@ class ExportRequestSerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         # `from` is a Python keyword, so these two cannot be class attributes.
-        fields["from"] = serializers.DateField(required=False, allow_null=True, source="date_from")
-        fields["to"] = serializers.DateField(required=False, allow_null=True, source="date_to")
+        for name, source in (("from", "date_from"), ("to", "date_to")):
+            fields[name] = serializers.DateField(
+                required=False, allow_null=True, source=source, validators=[validate_export_day]
+            )
         return fields
 
     def validate(self, attrs):
         start, end = attrs.get("date_from"), attrs.get("date_to")
         if start and end and start > end:
-            raise serializers.ValidationError({"to": ["`to` is before `from`."]})
+            raise serializers.ValidationError({"to": [_("`to` is before `from`.")]})
         return attrs
 
 

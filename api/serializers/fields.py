@@ -3,6 +3,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.time_zones import validate_timezone
@@ -57,6 +58,16 @@ class NotInFutureMixin:
         return value
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 64,
+        "example": "Europe/Zurich",
+        "description": "A canonical IANA time zone name (`Europe/Zurich`). Aliases such as "
+        "`US/Eastern` or `GMT0` and pseudo-zones such as `Factory` are refused with the "
+        "field code `timezone_alias`, unknown names with `unknown_timezone`.",
+    }
+)
 class TimeZoneField(serializers.CharField):
     """A canonical IANA zone name, as a string (never an enum of ~600 names)."""
 

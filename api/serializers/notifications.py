@@ -9,6 +9,7 @@ from notifications.models import (
     Platform,
     ReminderPreference,
 )
+from notifications.schedule import CHECKIN_STEP_NAMES
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -100,7 +101,7 @@ class ReminderPreferenceSerializer(serializers.ModelSerializer):
 
 class DueCheckinSerializer(serializers.Serializer):
     treatment = serializers.UUIDField(help_text="The treatment this check-in follows.")
-    checkpoint = serializers.ChoiceField(choices=["6h", "24h", "48h", "72h", "7d"])
+    checkpoint = serializers.ChoiceField(choices=CHECKIN_STEP_NAMES)
     due_at = serializers.DateTimeField()
     ratings_due = serializers.BooleanField(
         help_text="No upright and lying rating since `due_at` yet."

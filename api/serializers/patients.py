@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from api.serializers.fields import TimeZoneField
 from diary.models import Condition, Patient
+from diary.models.patients import validate_single_line
 
 LINK_HELP = "What the QR code holds: the patient app's enrolment page with the code filled in."
 
@@ -30,7 +31,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
 
 class PatientEnrollSerializer(serializers.Serializer):
-    display_name = serializers.CharField(max_length=200)
+    display_name = serializers.CharField(max_length=200, validators=[validate_single_line])
     timezone = TimeZoneField()
     condition = serializers.ChoiceField(choices=Condition.choices, default=Condition.UNKNOWN)
     clinicians = serializers.ListField(

@@ -29,6 +29,8 @@ TRIGGER_CODES = tuple(TRIGGERS)
 
 
 class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One symptom entry: how the patient feels at one moment in one posture."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     recorded_at = OffsetDateTimeField()
@@ -52,6 +54,11 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         max_length=len(TRIGGER_CODES),
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -69,6 +76,7 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
             "symptoms",
             "triggers",
             "note",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -105,6 +113,8 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
 
 
 class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
+    """One treatment (a blood patch or another procedure) that relapse is judged against."""
+
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     performed_at = OffsetDateTimeField()
@@ -121,6 +131,11 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -136,6 +151,7 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
             "volume_ml",
             "note",
             "recorded_by",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -205,6 +221,11 @@ class DayLogSerializer(serializers.ModelSerializer):
     binder = serializers.BooleanField(required=False, allow_null=True, default=None)
     medications = MedicationSerializer(many=True, required=False, max_length=20)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -222,13 +243,14 @@ class DayLogSerializer(serializers.ModelSerializer):
             "binder",
             "medications",
             "note",
+            "version",
             "created_at",
             "updated_at",
         ]
 
     def validate_date(self, value):
         if value > (timezone.now() + DAY_AHEAD_OF_UTC).date():
-            raise serializers.ValidationError("This day is in the future.", code="future_time")
+            raise serializers.ValidationError(_("This day is in the future."), code="future_time")
         return value
 
     def validate_medications(self, value):
@@ -241,14 +263,14 @@ class DayLogSerializer(serializers.ModelSerializer):
         upright, bed_rest = current("upright_hours"), current("bed_rest_hours")
         if upright is not None and bed_rest is not None and upright + bed_rest > 24:
             raise serializers.ValidationError(
-                {"bed_rest_hours": ["Hours upright and in bed add up to more than a day."]},
+                {"bed_rest_hours": [_("Hours upright and in bed add up to more than a day.")]},
                 code="max_value",
             )
         longest = current("longest_upright_minutes")
         if longest is not None and upright is not None and longest > upright * 60 + 6:
             # 6 minutes: the hours are rounded to a tenth.
             raise serializers.ValidationError(
-                {"longest_upright_minutes": ["Longer than the hours upright that day."]},
+                {"longest_upright_minutes": [_("Longer than the hours upright that day.")]},
                 code="max_value",
             )
         return attrs
@@ -268,6 +290,11 @@ class ImpressionSerializer(NotInFutureMixin, serializers.ModelSerializer):
         help_text="1 very much improved, 4 no change, 7 very much worse.",
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
     recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -282,6 +309,7 @@ class ImpressionSerializer(NotInFutureMixin, serializers.ModelSerializer):
             "checkpoint",
             "score",
             "note",
+            "version",
             "recorded_by",
             "created_at",
             "updated_at",

@@ -1,8 +1,8 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.tokens import TokenRefused, family_end, login_begin
@@ -14,6 +14,7 @@ from api.serializers.accounts import (
     ProfileSerializer,
     TokenPairSerializer,
 )
+from api.throttling import ScopedRateThrottle
 from api.views.auth import token_pair
 from diary.services.patients import EnrollmentRefused, patient_account_claim
 from diary.services.profiles import profile_of, profile_update
@@ -98,8 +99,10 @@ class EnrollView(APIView):
         except EnrollmentRefused:
             return error_response(
                 "enrollment_refused",
-                "This code is not valid: it may be mistyped, used or expired. "
-                "Ask your clinic for a new one.",
+                _(
+                    "This code is not valid: it may be mistyped, used or expired. "
+                    "Ask your clinic for a new one."
+                ),
                 status.HTTP_400_BAD_REQUEST,
             )
         return Response(token_pair(login_begin(user=user)), status=status.HTTP_201_CREATED)

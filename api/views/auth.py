@@ -9,12 +9,11 @@ from axes.utils import reset as axes_reset
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import status
 from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView
@@ -30,6 +29,7 @@ from api.serializers.accounts import (
     TokenPairSerializer,
     TokenRefreshSerializer,
 )
+from api.throttling import ScopedRateThrottle
 from audit.models import Action, Outcome
 from audit.services import audit_record
 from diary.services.patients import ResetRefused, patient_password_reset
@@ -48,6 +48,9 @@ def token_pair(refresh) -> dict:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+# The name generated clients know it by (simplejwt's own schema extension does
+# not reach a subclass).
+@extend_schema_serializer(component_name="TokenObtainPair")
 class FamilyTokenObtainPairSerializer(TokenObtainPairSerializer):
     @classmethod
     def get_token(cls, user):
@@ -59,19 +62,23 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
     the failures and refuses a locked-out username or IP, even with the right
     password.
 
+    The failure count axes writes to PostgreSQL must outlive the refusal: it
+    is answered, not raised, so ATOMIC_REQUESTS commits the count with it.
+
     A success clears the username's count only: clearing the address's too
     would let someone with one account reset their guessing budget.
     """
 
     serializer_class = FamilyTokenObtainPairSerializer
 
+    @extend_schema(responses={200: TokenPairSerializer})
     def post(self, request, *args, **kwargs):
         username = (
             str(request.data.get("username", ""))[:150] if hasattr(request.data, "get") else ""
         )
         try:
             response = super().post(request, *args, **kwargs)
-        except AuthenticationFailed:
+        except AuthenticationFailed as exc:
             # Axes marks the DRF request it was handed (simplejwt passes it on).
             locked = bool(getattr(request, "axes_locked_out", False))
             audit_record(
@@ -80,9 +87,11 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
                 actor_username=username,
                 outcome=Outcome.LOCKED_OUT if locked else Outcome.FAILURE,
             )
-            if locked:
-                raise LockedOut() from None
-            raise
+            response = self.handle_exception(LockedOut() if locked else exc)
+            # The error handler marked the request's transaction for rollback;
+            # nothing failed in it, and axes' count must be kept.
+            transaction.set_rollback(False)
+            return response
         axes_reset(username=username)
         user = User.objects.filter(username=username).only("id", "username", "role").first()
         audit_record(

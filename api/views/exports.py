@@ -7,22 +7,24 @@ clinic. Anyone else gets 404, for the patient and for the job alike.
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
-from api.errors import error_response
+from api.errors import BrokerUnavailable, error_response
 from api.permissions import IsDiaryReader
 from api.serializers.exports import (
     ExportAcceptedSerializer,
     ExportJobSerializer,
     ExportRequestSerializer,
 )
+from api.throttling import ScopedRateThrottle
 from api.views.scope import own_patient
+from config import broker
 from diary.models import Patient
 from exports.models import ExportJob
 from exports.services import (
@@ -61,7 +63,9 @@ class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         user = self.request.user
         if patient_id is None:
             if not user.is_patient:
-                raise ValidationError({"patient": ["This field is required."]})
+                raise ValidationError(
+                    {"patient": [ErrorDetail(_("This field is required."), "required")]}
+                )
             return own_patient(user)
         return get_object_or_404(Patient.objects.visible_to(user), pk=patient_id)
 
@@ -72,7 +76,7 @@ class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             "Queue an export of one patient's diary. The file is built in the background: "
             "poll `GET /exports/{id}/` until `status` is `done`, then fetch `download`. "
             "Formats: `pdf` (for the clinician: summary, chart, treatments, flags, the full "
-            "diary), `csv` (one UTF-8 file of entries and treatments, see the README for its "
+            "diary), `csv` (one UTF-8 file of entries and treatments, see docs/exports.md for its "
             "columns), `fhir` (a FHIR R4 Bundle as JSON). Files expire after EXPORT_TTL_DAYS."
         ),
     )
@@ -80,6 +84,10 @@ class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         serializer = ExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if broker.unavailable():
+            # Only a worker builds files: with the broker away, say when to ask again
+            # rather than accept a job that would fail.
+            raise BrokerUnavailable
         job = export_request(
             patient=self._patient(data.get("patient")),
             requested_by=request.user,
@@ -109,10 +117,10 @@ class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             )
         except ExportExpired:
             return error_response(
-                "expired", "This export has expired; request a new one.", status.HTTP_410_GONE
+                "expired", _("This export has expired; request a new one."), status.HTTP_410_GONE
             )
         except ExportNotReady:
-            message = job.error or "This export is not ready yet."
+            message = job.error or _("This export is not ready yet.")
             return error_response("not_ready", message, status.HTTP_409_CONFLICT)
         response = FileResponse(
             download.file,

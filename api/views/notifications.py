@@ -34,7 +34,7 @@ from notifications.services.webhooks import webhook_status
 
 
 class DeviceView(APIView):
-    """Register this phone's push token (201), or move a known token to this login (200)."""
+    """Register this phone's push token for this login (201; 200 if it was registered)."""
 
     permission_classes = [IsPatient]
 
@@ -147,7 +147,7 @@ class RemindersDueView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: RemindersDueSerializer, 404: None})
+    @extend_schema(responses=RemindersDueSerializer)
     def get(self, request):
         patient = Patient.objects.filter(user=request.user).first()
         if patient is None or not IsPatient().has_permission(request, self):

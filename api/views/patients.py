@@ -47,7 +47,8 @@ class PatientViewSet(
 
     def get_queryset(self):
         queryset = visible_patients(self.request.user)
-        search = self.request.query_params.get("search", "").strip()
+        # PostgreSQL text cannot hold a NUL character (it was a 500): drop it.
+        search = self.request.query_params.get("search", "").replace("\x00", "").strip()
         return queryset.filter(display_name__icontains=search) if search else queryset
 
     @extend_schema(request=PatientEnrollSerializer, responses={201: EnrolledPatientSerializer})
@@ -74,7 +75,7 @@ class PatientViewSet(
         patient = self.get_object()
         if patient.user_id is not None:
             return error_response(
-                "already_enrolled", "This patient already has a login.", status.HTTP_409_CONFLICT
+                "already_enrolled", _("This patient already has a login."), status.HTTP_409_CONFLICT
             )
         issued = enrollment_code_issue(patient=patient, issued_by=request.user)
         return Response(

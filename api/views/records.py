@@ -3,7 +3,7 @@ writes, the care team reads; clinicians may record treatments and PGIC answers."
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -30,11 +30,14 @@ from diary.models import DayLog, Impression, SymptomEntry, Treatment
 from diary.services.records import (
     RecordClash,
     RecordDeleted,
+    RecordIdTaken,
     UnknownTreatment,
+    VersionMismatch,
     record_create,
     record_delete,
     record_update,
 )
+from diary.services.sync import ID_TAKEN_MESSAGE
 
 # The serializer that shows each kind of record (the stored one in a clash, too).
 SERIALIZERS = {
@@ -45,26 +48,64 @@ SERIALIZERS = {
 }
 
 
+def with_etag(response: Response) -> Response:
+    """The record's `version` as its strong ETag, for a later If-Match."""
+    if isinstance(response.data, dict) and "version" in response.data:
+        response["ETag"] = f'"{response.data["version"]}"'
+    return response
+
+
+def if_match_versions(request) -> frozenset[int] | None:
+    """The versions If-Match allows a write to (None: no header, or `*`)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    versions = set()
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag == "*":
+            return None
+        tag = tag.removeprefix("W/").strip('"')
+        if tag.isdigit():
+            versions.add(int(tag))
+    return frozenset(versions)  # nothing readable: matches no version
+
+
+def precondition_failed(serializer_class, current) -> Response:
+    """412 with the record as stored now (and its ETag), for the phone to merge."""
+    record = serializer_class(current).data
+    response = error_response(
+        "precondition_failed",
+        _("This record was changed elsewhere since your copy; nothing was written."),
+        status.HTTP_412_PRECONDITION_FAILED,
+        current=record,
+    )
+    response["ETag"] = f'"{record["version"]}"'
+    return response
+
+
 def deleted_response():
     return error_response(
         "deleted",
-        "A record with this id was deleted; it is not created again.",
+        _("A record with this id was deleted; it is not created again."),
         status.HTTP_409_CONFLICT,
     )
 
 
 def clash_body(current) -> dict:
     """409 `day_exists` / `impression_exists`, with the stored record under `current`."""
+    shown = SERIALIZERS[type(current)](current).data
     if isinstance(current, DayLog):
-        code, message = "day_exists", _("This day already has a log; change that one instead.")
-    else:
-        code, message = (
-            "impression_exists",
-            _("This treatment already has an answer for this checkpoint; change that one."),
+        return error_body(
+            "day_exists",
+            _("This day already has a log; change that one instead."),
+            current=shown,
         )
-    body = error_body(code, message)
-    body["error"]["current"] = SERIALIZERS[type(current)](current).data
-    return body
+    return error_body(
+        "impression_exists",
+        _("This treatment already has an answer for this checkpoint; change that one."),
+        current=shown,
+    )
 
 
 def clash_response(current) -> Response:
@@ -82,6 +123,8 @@ def unknown_treatment_response() -> Response:
 
 def write_refused(exc: Exception) -> Response:
     """The answer to a write the service refused."""
+    if isinstance(exc, RecordIdTaken):
+        return error_response("id_taken", ID_TAKEN_MESSAGE, status.HTTP_409_CONFLICT)
     if isinstance(exc, RecordClash):
         return clash_response(exc.current)
     if isinstance(exc, UnknownTreatment):
@@ -102,11 +145,13 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
             record_uuid=record_uuid,
             recorded_by=recorded_by,
         )
-    except (RecordDeleted, RecordClash, UnknownTreatment) as exc:
+    except (RecordDeleted, RecordClash, UnknownTreatment, RecordIdTaken) as exc:
         return write_refused(exc)
-    return Response(
-        type(serializer)(record).data,
-        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    return with_etag(
+        Response(
+            type(serializer)(record).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
     )
 
 
@@ -159,20 +204,41 @@ class DiaryRecordViewSet(
             recorded_by=request.user,
         )
 
+    def retrieve(self, request, *args, **kwargs):
+        return with_etag(super().retrieve(request, *args, **kwargs))
+
     def partial_update(self, request, *args, **kwargs):
+        """Change some fields. With `If-Match: "<version>"` (the ETag of your
+        copy), a record changed elsewhere meanwhile answers 412
+        `precondition_failed` with the current record in `error.current`, and
+        nothing is written: merge, then send again with the new ETag."""
         record = self.get_object()
         serializer = self.get_serializer(record, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         values.pop("uuid", None)  # the id is fixed at creation
         try:
-            record = record_update(record=record, values=values, by=request.user)
+            record = record_update(
+                record=record,
+                values=values,
+                by=request.user,
+                if_version_in=if_match_versions(request),
+            )
+        except VersionMismatch as exc:
+            return precondition_failed(self.get_serializer_class(), exc.current)
         except (RecordDeleted, RecordClash, UnknownTreatment) as exc:
             return write_refused(exc)
-        return Response(self.get_serializer(record).data)
+        return with_etag(Response(self.get_serializer(record).data))
 
-    def perform_destroy(self, instance):
-        record_delete(record=instance, by=self.request.user)
+    def destroy(self, request, *args, **kwargs):
+        """Delete (a tombstone for sync). `If-Match` as for a change: 412 if
+        the record changed elsewhere meanwhile."""
+        record = self.get_object()
+        try:
+            record_delete(record=record, by=request.user, if_version_in=if_match_versions(request))
+        except VersionMismatch as exc:
+            return precondition_failed(self.get_serializer_class(), exc.current)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     history_serializer_class = None
 
@@ -201,13 +267,55 @@ class DiaryRecordViewSet(
         return Response(self.history_serializer_class(body).data)
 
 
-def _create_answers(serializer):
-    # 200: a retried create (an id already stored) answers with the stored record.
-    return extend_schema_view(create=extend_schema(responses={201: serializer, 200: serializer}))
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The ETag of the phone\'s copy (`"<version>"`): write only if it is still current.',
+)
+
+
+def _documented(serializer, noun: str, nouns: str, who_changes: str):
+    """The words a client developer needs on each operation of a diary record."""
+    return extend_schema_view(
+        list=extend_schema(
+            description=f"The {nouns} this login may read, newest first, paginated "
+            "(`next`/`previous`/`results`). A patient sees their own diary; a clinician their "
+            "care team's; a coordinator their clinic's. Filter with `from`/`to`."
+        ),
+        create=extend_schema(
+            # 200: a retried create (an id already stored) answers with the stored record.
+            responses={201: serializer, 200: serializer},
+            description=f"Record a {noun} of the patient logged in. Send the `id` the phone "
+            "chose (a UUID): resending the same create (after a lost reply, a timeout) "
+            "answers 200 with the stored record and never duplicates it, so a create is "
+            "safe to retry as is. 201 when it was created now. An id that was deleted "
+            "answers 409 `deleted`: drop the local copy.",
+        ),
+        retrieve=extend_schema(description=f"One {noun}, by the id the phone chose."),
+        partial_update=extend_schema(
+            parameters=[IF_MATCH],
+            description=f"Change some fields of a {noun} ({who_changes}); the `id` never "
+            "changes. Answers the record with its `version` and `ETag`. With `If-Match: "
+            '"<version>"` (the ETag of the phone\'s copy), a record changed elsewhere '
+            "meanwhile answers 412 `precondition_failed` with the stored record in "
+            "`error.current` and nothing is written: merge, then send again with the new "
+            "ETag. Without `If-Match` the change goes through (last write wins). A record "
+            "deleted meanwhile answers 404 or 409 `deleted`.",
+        ),
+        destroy=extend_schema(
+            parameters=[IF_MATCH],
+            description=f"Delete a {noun} ({who_changes}). It leaves a tombstone that "
+            "`GET /sync/` hands to the patient's other devices; the id is never used again. "
+            "`If-Match` as for a change (412 if the record changed elsewhere). A second "
+            "delete answers 404, which a phone retrying may treat as done.",
+        ),
+    )
 
 
 @extend_schema(tags=["entries"])
-@_create_answers(EntrySerializer)
+@_documented(EntrySerializer, "symptom entry", "symptom entries", "the patient")
 class EntryViewSet(AuditedReads, DiaryRecordViewSet):
     model = SymptomEntry
     serializer_class = EntrySerializer
@@ -222,7 +330,9 @@ class EntryViewSet(AuditedReads, DiaryRecordViewSet):
 
 
 @extend_schema(tags=["patches"])
-@_create_answers(TreatmentSerializer)
+@_documented(
+    TreatmentSerializer, "treatment", "treatments", "the patient or a clinician of the care team"
+)
 class TreatmentViewSet(AuditedReads, DiaryRecordViewSet):
     model = Treatment
     serializer_class = TreatmentSerializer
@@ -238,7 +348,7 @@ class TreatmentViewSet(AuditedReads, DiaryRecordViewSet):
 
 
 @extend_schema(tags=["day-logs"])
-@_create_answers(DayLogSerializer)
+@_documented(DayLogSerializer, "day log", "day logs", "the patient")
 class DayLogViewSet(AuditedReads, DiaryRecordViewSet):
     """One log per local day: upright time and conservative care.
 
@@ -259,7 +369,12 @@ class DayLogViewSet(AuditedReads, DiaryRecordViewSet):
 
 
 @extend_schema(tags=["impressions"])
-@_create_answers(ImpressionSerializer)
+@_documented(
+    ImpressionSerializer,
+    "PGIC answer",
+    "PGIC answers",
+    "the patient or a clinician of the care team",
+)
 class ImpressionViewSet(AuditedReads, DiaryRecordViewSet):
     """Patient Global Impression of Change after a treatment, at 72 h and 7 days.
 

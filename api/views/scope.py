@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied
 
 from diary.models import Patient
@@ -8,4 +9,4 @@ def own_patient(user) -> Patient:
     try:
         return user.patient
     except Patient.DoesNotExist as exc:
-        raise PermissionDenied("This login has no diary.") from exc
+        raise PermissionDenied(_("This login has no diary.")) from exc

@@ -24,12 +24,12 @@ from api.serializers.sync import (
     SyncChangesSerializer,
     SyncResultSerializer,
 )
-from api.views.records import SERIALIZERS as SHOWN_BY
 from api.views.scope import own_patient
+from diary.services.records import RECORD_TYPE_NAMES
 from diary.services.sync import (
     PULLED,
-    Conflict,
     InvalidCursor,
+    ItemConflict,
     ItemError,
     SyncDeletion,
     SyncItem,
@@ -61,16 +61,20 @@ FAST_PATHS = {"entry": entry_fast_path}
 
 
 def _item_result(item_id, outcome) -> dict:
+    if isinstance(outcome, ItemConflict):
+        record = outcome.record
+        current = SERIALIZERS[RECORD_TYPE_NAMES[type(record)]](record).data
+        return {
+            "id": item_id,
+            "status": "conflict",
+            "error": error_body(outcome.code, outcome.message, current=current)["error"],
+        }
     if isinstance(outcome, ItemError):
         return {
             "id": item_id,
             "status": "error",
             "error": error_body(outcome.code, outcome.message, outcome.fields)["error"],
         }
-    if isinstance(outcome, Conflict):
-        # Nothing written: the stored record for that day (treatment and checkpoint).
-        current = SHOWN_BY[type(outcome.current)](outcome.current).data
-        return {"id": item_id, "status": "conflict", "current": current}
     return {"id": item_id, "status": outcome}
 
 
@@ -86,8 +90,20 @@ def _invalid(item_id, exc: ValidationError) -> dict:
     }
 
 
+def _bad_base_version() -> ValidationError:
+    message = _("Send the `version` of the record as the phone last saw it (an integer ≥ 0).")
+    return ValidationError({"base_version": [message]}, code="invalid")
+
+
 def _client_id(raw):
     return raw.get("id") if isinstance(raw, dict) else None
+
+
+def _echoed_id(raw) -> str | None:
+    """The id to name in an invalid item's result: the schema promises a string
+    or null, whatever JSON the phone put there."""
+    item_id = _client_id(raw)
+    return item_id if isinstance(item_id, str) else None
 
 
 def _validate_items(patient, record_type, raw_items, results) -> tuple[list[SyncItem], frozenset]:
@@ -115,12 +131,19 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
     for index, raw in enumerate(raw_items):
         if index in replayed:
             continue
+        base_version = None
+        if type(raw) is dict and "base_version" in raw:  # v1.1: only then a version check
+            raw = dict(raw)
+            base_version = raw.pop("base_version")
+            if type(base_version) is not int or base_version < 0:
+                results[index] = _invalid(_echoed_id(raw), _bad_base_version())
+                continue
         values = fast_path(raw, recognised.ids.get(index)) if fast_path else None
         if values is None:  # not plainly well-formed: the serializer judges and explains
             try:
                 values = dict(serializer.run_validation(raw))
             except ValidationError as exc:
-                results[index] = _invalid(_client_id(raw), exc)
+                results[index] = _invalid(_echoed_id(raw), exc)
                 continue
         item_uuid = values.pop("uuid", None) or uuid.uuid4()
         if item_uuid in seen:
@@ -132,7 +155,15 @@ def _validate_items(patient, record_type, raw_items, results) -> tuple[list[Sync
             )
             continue
         seen.add(item_uuid)
-        items.append(SyncItem(index=index, uuid=item_uuid, values=values, digest=digests[index]))
+        items.append(
+            SyncItem(
+                index=index,
+                uuid=item_uuid,
+                values=values,
+                digest=digests[index],
+                base_version=base_version,
+            )
+        )
     return items, recognised.absent
 
 
@@ -167,9 +198,16 @@ def _validate_deletions(raw_items, results) -> list[SyncDeletion]:
         try:
             data = serializer.run_validation(raw)
         except ValidationError as exc:
-            results[index] = _invalid(_client_id(raw), exc)
+            results[index] = _invalid(_echoed_id(raw), exc)
             continue
-        deletions.append(SyncDeletion(index=index, record_type=data["type"], uuid=data["id"]))
+        deletions.append(
+            SyncDeletion(
+                index=index,
+                record_type=data["type"],
+                uuid=data["id"],
+                base_version=data.get("base_version"),
+            )
+        )
     return deletions
 
 
@@ -205,11 +243,14 @@ class SyncView(APIView):
     def post(self, request):
         """Apply an offline batch: a result per item, in the order sent.
 
-        Statuses: created, unchanged, updated, deleted, conflict (a day log
-        for a day that has one, a PGIC answer for a treatment and checkpoint
-        that has one: nothing written, the stored record in `current`), or
-        error (with the reason). Bad items never stop the good ones; a replay
-        changes nothing.
+        Statuses: created, unchanged, updated, deleted, conflict, or error
+        (with the reason). Bad items never stop the good ones; a replay
+        changes nothing. An item (entry, patch or deletion) may carry
+        `base_version`, the record's `version` its change was made to: if the
+        stored record has moved on since, that item is answered `conflict` with
+        the stored record in `error.current`, and nothing of it is written.
+        A day log for a day that has one, or a PGIC answer for a treatment and
+        checkpoint that has one, is a `conflict` the same way.
         """
         digest = batch_digest(request.body)  # before request.data: the bytes as sent
         patient = own_patient(request.user)

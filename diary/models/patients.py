@@ -1,10 +1,22 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 from accounts.models import Clinic, Role
 from diary.time_zones import validate_timezone
+
+
+def validate_single_line(value: str) -> None:
+    """A name goes into email headers and page titles: no line breaks or other
+    control characters (a `BadHeaderError` once left an alert unsent for good)."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError(
+            _("Use one line of text, without line breaks or control characters."),
+            code="control_characters",
+        )
 
 
 class Condition(models.TextChoices):
@@ -41,7 +53,7 @@ class Patient(models.Model):
         on_delete=models.SET_NULL,
         related_name="patient",
     )
-    display_name = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=200, validators=[validate_single_line])
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     condition = models.CharField(
         max_length=16, choices=Condition.choices, default=Condition.UNKNOWN
@@ -55,8 +67,10 @@ class Patient(models.Model):
     # Bumped once per transaction that changes this diary, under a row lock,
     # so versions become visible in order: the sync cursor relies on it.
     diary_version = models.BigIntegerField(default=0)
-    # Set when a diary change asks for the treatments to be judged, cleared
-    # when that judgement starts (see diary.services.changes).
+    # The evaluation outbox, one row per patient: set in the transaction of a
+    # diary change that asks for the treatments to be judged, cleared when that
+    # judgement starts, moved on when the re-dispatch hands it out again (see
+    # diary.services.changes and docs/resilience.md).
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
     # The fingerprint of the last sync batch that applied cleanly, forgotten by
     # any other change: the same bytes again (a phone that lost the answer) are
@@ -71,6 +85,14 @@ class Patient(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="patient_condition_valid", condition=models.Q(condition__in=Condition.values)
+            ),
+        ]
+        indexes = [
+            # The minute-ly re-dispatch reads the few pending rows, not every patient.
+            models.Index(
+                fields=["evaluation_requested_at"],
+                condition=models.Q(evaluation_requested_at__isnull=False),
+                name="patient_evaluation_pending",
             ),
         ]
 

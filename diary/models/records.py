@@ -75,7 +75,9 @@ class SymptomEntry(DiaryRecord):
         verbose_name_plural = "symptom entries"
         ordering = ["-recorded_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "uuid"], name="entry_unique_client_id"),
+            # Unique across patients, not per diary: a lookup by id (API, clinic
+            # pages, exports, history) can never meet another patient's record.
+            models.UniqueConstraint(fields=["uuid"], name="entry_unique_id"),
             models.CheckConstraint(
                 name="entry_headache_0_10", condition=models.Q(headache__gte=0, headache__lte=10)
             ),
@@ -143,7 +145,7 @@ class Treatment(DiaryRecord):
     class Meta:
         ordering = ["-performed_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "uuid"], name="treatment_unique_client_id"),
+            models.UniqueConstraint(fields=["uuid"], name="treatment_unique_id"),
             models.CheckConstraint(
                 name="treatment_kind_valid", condition=models.Q(kind__in=TreatmentKind.values)
             ),
@@ -186,7 +188,7 @@ class DayLog(DiaryRecord):
     class Meta:
         ordering = ["-date", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "uuid"], name="daylog_unique_client_id"),
+            models.UniqueConstraint(fields=["uuid"], name="daylog_unique_id"),
             models.UniqueConstraint(
                 fields=["patient", "date"],
                 condition=models.Q(deleted_at__isnull=True),
@@ -239,7 +241,7 @@ class Impression(DiaryRecord):
     class Meta:
         ordering = ["-answered_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "uuid"], name="impression_unique_client_id"),
+            models.UniqueConstraint(fields=["uuid"], name="impression_unique_id"),
             models.UniqueConstraint(
                 fields=["treatment", "checkpoint"],
                 condition=models.Q(deleted_at__isnull=True, checkpoint__in=["72h", "7d"]),

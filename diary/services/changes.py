@@ -6,26 +6,27 @@ until commit, versions become visible in the order they were handed out: a
 reader that has seen version N never later finds an older change appearing
 (the trap of timestamp cursors).
 
-It also asks, after commit, for the patient's treatments to be judged. A
-burst of writes asks once: `evaluation_requested_at` marks a judgement as
-pending, and the judgement clears it when it starts, so a write after that
-start asks again and nothing is missed. A request older than
-`PENDING_TTL` is assumed lost and asked again; the periodic sweep is the
-backstop.
+It also asks for the patient's treatments to be judged. The request is the
+outbox row: `evaluation_requested_at`, set in the same transaction as the
+write, one per patient, so a burst of writes or a 500-entry batch is one
+pending judgement. The judgement clears it when it starts (in its own
+transaction: a judgement killed midway leaves it set), so a write after that
+start asks again and nothing is missed. The message queued after commit only
+makes it sooner: the minute-ly `evaluations_redispatch` hands out again every
+request left waiting longer than OUTBOX_REDISPATCH_AFTER, whatever happened to
+its message, and a write after PENDING_TTL queues one again itself.
 """
 
 import datetime as dt
-import logging
 from functools import partial
 
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from config.broker import enqueue
 from diary.models import Patient
 
-PENDING_TTL = dt.timedelta(minutes=10)
-
-logger = logging.getLogger(__name__)
+PENDING_TTL = dt.timedelta(minutes=5)
 
 
 def diary_change_begin(*, patient_id, batch_digest: str = "") -> int:
@@ -77,12 +78,8 @@ def _statements(connection) -> tuple[str, str]:
 
 
 def _enqueue_evaluation(patient_id: str) -> None:
-    from diary.tasks import evaluate_patient  # tasks import services, not the reverse
+    from diary.tasks import evaluate_pending  # tasks import services, not the reverse
 
-    try:
-        evaluate_patient.delay(patient_id)
-    except Exception:
-        # The write has committed: never turn it into an error for the phone.
-        # Clear the mark so the next write asks again; the sweep is the backstop.
-        logger.exception("Could not queue the evaluation of patient %s", patient_id)
-        Patient.objects.filter(pk=patient_id).update(evaluation_requested_at=None)
+    # The write has committed with its request: if the broker is away, the
+    # re-dispatch hands it out later. Never an error for the phone.
+    enqueue(evaluate_pending, patient_id)

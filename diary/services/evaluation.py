@@ -10,7 +10,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Func, JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -26,7 +28,7 @@ from diary.models import (
     SymptomEntry,
     Treatment,
 )
-from notifications.services.alerts import flag_notify_on_commit
+from diary.signals import flag_raised
 
 # Patients the periodic sweep judges: a treatment in the last 90 days (DOMAIN.md).
 SWEEP_LOOKBACK = dt.timedelta(days=90)
@@ -117,25 +119,56 @@ def _load(
     return {p.pk: (ratings[p.pk], treatments[p.pk], treatment_pks[p.pk]) for p in patients}
 
 
-def patient_evaluate(*, patient_id, now: dt.datetime | None = None) -> EvaluationResult:
-    """Judge every treatment of one patient; raise new flags, recheck old ones."""
-    [result] = _evaluate_batch([patient_id], now or timezone.now())
+def patient_evaluate(
+    *, patient_id, now: dt.datetime | None = None, only_pending: bool = False
+) -> EvaluationResult:
+    """Judge every treatment of one patient; raise new flags, recheck old ones.
+
+    `only_pending`: only if a judgement is asked for (the outbox's jobs: a
+    message handed out twice, or after the judgement ran, costs one lookup).
+    """
+    [result] = _evaluate_batch([patient_id], now or timezone.now(), only_pending=only_pending)
     return result
 
 
 def patients_evaluate(
-    *, patient_ids: list, now: dt.datetime | None = None
+    *, patient_ids: list, now: dt.datetime | None = None, only_pending: bool = False
 ) -> list[EvaluationResult]:
     """Judge many patients (the sweep), SWEEP_BATCH to a transaction."""
     now = now or timezone.now()
     results: list[EvaluationResult] = []
     for start in range(0, len(patient_ids), SWEEP_BATCH):
-        results += _evaluate_batch(patient_ids[start : start + SWEEP_BATCH], now)
+        chunk = patient_ids[start : start + SWEEP_BATCH]
+        results += _evaluate_batch(chunk, now, only_pending=only_pending)
     return results
 
 
+def evaluations_redispatch(*, now: dt.datetime | None = None, limit: int = 5000) -> list[str]:
+    """Patients whose judgement was asked for OUTBOX_REDISPATCH_AFTER ago or more
+    and has not started: their message was lost, killed with its worker, or is
+    still queued. Returned to be handed out again, their mark moved to `now` so
+    each is handed out at most once per interval.
+
+    Patients being judged right now are skipped (their rows are locked): the
+    judgement clears their mark, or, killed, leaves it for the next run.
+    """
+    now = now or timezone.now()
+    cutoff = now - settings.OUTBOX_REDISPATCH_AFTER
+    with transaction.atomic():
+        ids = list(
+            Patient.objects.select_for_update(skip_locked=True)
+            .filter(evaluation_requested_at__lte=cutoff)
+            .order_by("evaluation_requested_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Patient.objects.filter(pk__in=ids).update(evaluation_requested_at=now)
+    return [str(pk) for pk in ids]
+
+
 @transaction.atomic
-def _evaluate_batch(patient_ids: list, now: dt.datetime) -> list[EvaluationResult]:
+def _evaluate_batch(
+    patient_ids: list, now: dt.datetime, *, only_pending: bool = False
+) -> list[EvaluationResult]:
     results = {uuid.UUID(str(pid)): EvaluationResult(patient_id=str(pid)) for pid in patient_ids}
     # One evaluation per patient at a time: concurrent runs queue here, so the
     # second sees the first's flags instead of racing it. Locked in pk order, so
@@ -147,6 +180,8 @@ def _evaluate_batch(patient_ids: list, now: dt.datetime) -> list[EvaluationResul
         .filter(pk__in=results)
         .order_by("pk")
     )
+    if only_pending:
+        patients = [p for p in patients if p.evaluation_requested_at is not None]
     requested = [p.pk for p in patients if p.evaluation_requested_at is not None]
     if requested:  # read under the lock: current
         # From here on a new diary write asks for another judgement (see changes.py).
@@ -248,7 +283,9 @@ def _raise(patient, treatment_pks, judgement, now, context: dict | None = None) 
                 proven_at=judgement.proven_at,
                 evidence=evidence,
             )
-            flag_notify_on_commit(flag_id=flag.pk)  # the care team is told once it commits
+            # The care team is told once it commits (notifications listens); were
+            # that lost, the flag without its fan-out is found by their sweep.
+            transaction.on_commit(partial(flag_raised.send_robust, sender=Flag, flag_id=flag.pk))
             return flag
     except IntegrityError:
         return None  # raised meanwhile by another run: the constraint keeps it single

@@ -1,5 +1,6 @@
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.models import Action
@@ -22,7 +23,7 @@ def flag_acknowledge(*, flag: Flag, by: User) -> Flag:
     )
     flag.refresh_from_db()
     if not claimed and flag.status != FlagStatus.ACKNOWLEDGED:
-        raise FlagTransitionRefused("This flag is already resolved.")
+        raise FlagTransitionRefused(_("This flag is already resolved."))
     if claimed:
         _audit_change(flag)
     return flag
@@ -36,7 +37,7 @@ def flag_resolve(*, flag: Flag, by: User, note: str = "") -> Flag:
         pk=flag.pk, status__in=[FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED]
     ).update(status=FlagStatus.RESOLVED, resolved_by=by, resolved_at=now, resolution_note=note)
     if not claimed:
-        raise FlagTransitionRefused("This flag is already resolved.")
+        raise FlagTransitionRefused(_("This flag is already resolved."))
     # Resolving an open flag acknowledges it too: someone has clearly looked.
     Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
         acknowledged_by=by, acknowledged_at=now

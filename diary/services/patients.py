@@ -7,6 +7,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.tokens import families_end
@@ -64,7 +65,16 @@ def patient_enroll(
     missing = clinician_ids - {c.pk for c in clinicians}
     if missing:
         raise ValidationError(
-            {"clinicians": [f"No clinician of this clinic with id {pk}." for pk in sorted(missing)]}
+            {
+                "clinicians": [
+                    ValidationError(
+                        _("No clinician of this clinic with id %(pk)s."),
+                        code="unknown_clinician",
+                        params={"pk": pk},
+                    )
+                    for pk in sorted(missing)
+                ]
+            }
         )
     patient = Patient(
         clinic=coordinator.clinic,
@@ -103,13 +113,19 @@ def patient_account_claim(*, code: str, username: str, password: str) -> User:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+        raise ValidationError({"password": exc.error_list}) from exc
     user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:  # taken by a concurrent enrolment since full_clean
-        raise ValidationError({"username": ["A user with that username already exists."]}) from exc
+        raise ValidationError(
+            {
+                "username": ValidationError(
+                    _("A user with that username already exists."), code="unique"
+                )
+            }
+        ) from exc
     # Claim with a conditional update: a code is spent once, even under a race.
     claimed = EnrollmentCode.objects.filter(pk=record.pk, used_at__isnull=True).update(used_at=now)
     if claimed != 1:

@@ -10,7 +10,7 @@ import uuid as uuid_module
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import Action, RecordRevision
@@ -41,6 +41,10 @@ WITH_RECORDED_BY = frozenset({Treatment, Impression})
 
 class RecordDeleted(Exception):
     """A create or change named a record the patient has already deleted."""
+
+
+class RecordIdTaken(Exception):
+    """A create named an id that belongs to another patient's record."""
 
 
 class RecordClash(Exception):
@@ -125,6 +129,20 @@ def _check_clash(record_or_model, patient_id, values: dict[str, Any], *, pk=None
         raise RecordClash(current)
 
 
+class VersionMismatch(Exception):
+    """The record is no longer at the version the change was made to (If-Match)."""
+
+    def __init__(self, current: DiaryRecord) -> None:
+        super().__init__(f"record {current.uuid} is at version {current.version}")
+        self.current = current
+
+
+def _expect(record: DiaryRecord, versions) -> None:
+    """`versions`: the versions the caller will change (None: any)."""
+    if versions is not None and record.version not in versions:
+        raise VersionMismatch(record)
+
+
 def split_offset(moment: datetime) -> tuple[datetime, int]:
     """UTC instant plus the offset (minutes) the phone sent it with."""
     offset = moment.utcoffset()
@@ -175,19 +193,26 @@ def record_create(
     extra = {"recorded_by": recorded_by} if model in WITH_RECORDED_BY else {}
     values = _with_treatment(model, patient.pk, to_model_values(model, values))
     _check_clash(model, patient.pk, values)
-    record = model.objects.create(
-        uuid=record_uuid or uuid_module.uuid4(),
-        patient=patient,
-        version=version,
-        **extra,
-        **values,
-    )
+    try:
+        with transaction.atomic():
+            record = model.objects.create(
+                uuid=record_uuid or uuid_module.uuid4(),
+                patient=patient,
+                version=version,
+                **extra,
+                **values,
+            )
+    except IntegrityError as exc:  # another patient's create of this id won a race
+        raise RecordIdTaken(str(record_uuid)) from exc
     _audit(Action.CREATE, record)
     return record, True
 
 
 def _find(model: type[R], patient: Patient, record_uuid) -> R | None:
-    record = model.objects.filter(patient=patient, uuid=record_uuid).first()
+    # By id alone: ids are unique across patients, and another's is refused.
+    record = model.objects.filter(uuid=record_uuid).first()
+    if record is not None and record.patient_id != patient.pk:
+        raise RecordIdTaken(str(record_uuid))
     if record is not None and record.is_deleted:
         raise RecordDeleted(str(record_uuid))
     return record
@@ -213,17 +238,20 @@ def _locked_current(record: R) -> tuple[R, int]:
 
 
 @transaction.atomic
-def record_update(*, record: R, values: dict[str, Any], by=None) -> R:
+def record_update(*, record: R, values: dict[str, Any], by=None, if_version_in=None) -> R:
     """Change a record; the version it replaces is kept (who changed it, when).
 
-    Raises RecordDeleted if the record was deleted meanwhile.
+    Raises RecordDeleted if the record was deleted meanwhile, VersionMismatch
+    if `if_version_in` (If-Match) is given and the record is at another version.
     """
     values = to_model_values(type(record), values)
+    _expect(record, if_version_in)
     if not has_changes(record, values):
         return record
     record, version = _locked_current(record)
     if record.is_deleted:
         raise RecordDeleted(str(record.uuid))
+    _expect(record, if_version_in)  # again under the lock: a change may have just committed
     if not has_changes(record, values):
         return record
     values = _with_treatment(type(record), record.patient_id, values)
@@ -244,16 +272,19 @@ def record_update(*, record: R, values: dict[str, Any], by=None) -> R:
 
 
 @transaction.atomic
-def record_delete(*, record: DiaryRecord, by=None) -> None:
+def record_delete(*, record: DiaryRecord, by=None, if_version_in=None) -> None:
     """Leave a tombstone: the phone learns of the delete through sync.
 
-    The version it ends is kept in the record's history.
+    The version it ends is kept in the record's history. VersionMismatch as
+    for record_update.
     """
     if record.is_deleted:
         return
+    _expect(record, if_version_in)
     record, version = _locked_current(record)
     if record.is_deleted:
         return  # deleted meanwhile: one tombstone, one revision
+    _expect(record, if_version_in)
     revisions_keep(
         records=[record],
         record_type=RECORD_TYPE_NAMES[type(record)],

@@ -18,7 +18,7 @@ from accounts.models import Clinic, User
 from audit.models import Action
 from audit.services import audit_record
 from diary.models import Patient
-from notifications.services.devices import devices_remove
+from diary.signals import account_closed
 
 
 @transaction.atomic
@@ -38,7 +38,7 @@ def patient_account_close(*, user: User) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
     )
-    devices_remove(user_id=user.pk, every=True)  # no more reminders on the phone
+    account_closed.send(sender=User, user_id=user.pk)  # e.g. no more reminders on the phone
     if closed:
         patient_id = Patient.objects.filter(user=user).values_list("pk", flat=True).first()
         audit_record(

@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import Action, RecordRevision
 from audit.services import audit_record_many, revisions_keep
@@ -34,6 +36,9 @@ from diary.services.records import (
 )
 
 CREATED, UNCHANGED, UPDATED, DELETED = "created", "unchanged", "updated", "deleted"
+# Stands for a record of another diary in a look-up by id.
+TAKEN = object()
+ID_TAKEN_MESSAGE = gettext_lazy("This id is used by another record; send the item with a new id.")
 
 
 class SyncItem(NamedTuple):
@@ -46,6 +51,9 @@ class SyncItem(NamedTuple):
     uuid: uuid_module.UUID
     values: dict[str, Any]
     digest: str = ""  # item_digest of the item as sent
+    # The record's `version` the phone's change was made to (v1.1): if the
+    # stored record has moved on since, the item is a conflict, not a write.
+    base_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class SyncDeletion:
     index: int
     record_type: str  # "entry" | "patch"
     uuid: uuid_module.UUID
+    base_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,30 +72,48 @@ class ItemError:
 
 
 @dataclass(frozen=True)
-class Conflict:
-    """The diary holds another live record for this day (or treatment and
-    checkpoint): nothing was written; `current` is the stored one."""
+class ItemConflict(ItemError):
+    """Nothing was written; `record` is the stored one. Either the stored record
+    moved on past the item's `base_version`, or (day logs, PGIC answers) another
+    live record holds the item's day (treatment and checkpoint)."""
 
-    current: DiaryRecord
+    record: DiaryRecord | None = None
+
+
+def _conflict(record: DiaryRecord) -> ItemConflict:
+    message = _("This record was changed elsewhere since; nothing was overwritten.")
+    return ItemConflict("conflict", message, record=record)
+
+
+def _clash(record: DiaryRecord) -> ItemConflict:
+    if isinstance(record, DayLog):
+        message = _("This day already has a log; nothing was written.")
+    else:
+        message = _(
+            "This treatment already has an answer for this checkpoint; nothing was written."
+        )
+    return ItemConflict("conflict", message, record=record)
+
+
+def _stale(base_version: int | None, record: DiaryRecord) -> bool:
+    return base_version is not None and record.version != base_version
 
 
 @dataclass
 class SyncOutcome:
-    """Per section, index in the batch → status string, ItemError or Conflict."""
+    """Per section, index in the batch → status string or ItemError (ItemConflict)."""
 
-    entries: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
-    patches: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
-    day_logs: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
-    impressions: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
-    deleted: dict[int, str | ItemError | Conflict] = field(default_factory=dict)
+    entries: dict[int, str | ItemError] = field(default_factory=dict)
+    patches: dict[int, str | ItemError] = field(default_factory=dict)
+    day_logs: dict[int, str | ItemError] = field(default_factory=dict)
+    impressions: dict[int, str | ItemError] = field(default_factory=dict)
+    deleted: dict[int, str | ItemError] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
         sections = (self.entries, self.patches, self.day_logs, self.impressions, self.deleted)
         return any(
-            isinstance(status, ItemError | Conflict)
-            for section in sections
-            for status in section.values()
+            isinstance(status, ItemError) for section in sections for status in section.values()
         )
 
 
@@ -162,21 +189,25 @@ def sync_replayed(
 
 
 def _stored_fingerprints(model, patient: Patient, uuids: list[uuid_module.UUID]) -> list:
-    """(id, sync digest, not deleted) of this diary's records with these ids."""
+    """(id, sync digest, live in this diary) of the records with these ids.
+
+    Every diary's, not only this one's: an id held by another patient is not
+    absent (inserting it would fail) and never a replay; the full path reports it.
+    """
     if connection.vendor != "postgresql":
         return [
-            (item_uuid, digest, deleted_at is None)
-            for item_uuid, digest, deleted_at in model.objects.filter(
-                patient=patient, uuid__in=uuids
-            ).values_list("uuid", "sync_digest", "deleted_at")
+            (item_uuid, digest, deleted_at is None and patient_id == patient.pk)
+            for item_uuid, digest, deleted_at, patient_id in model.objects.filter(
+                uuid__in=uuids
+            ).values_list("uuid", "sync_digest", "deleted_at", "patient_id")
         ]
     # Every sync asks this for up to 500 ids: plain SQL costs half what building
     # the same query through the ORM does (~0.4 ms a call).
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT uuid, sync_digest, deleted_at IS NULL FROM {table} "  # noqa: S608
-            "WHERE patient_id = %s AND uuid = ANY(%s::uuid[])",
+            f"SELECT uuid, sync_digest, deleted_at IS NULL AND patient_id = %s "  # noqa: S608
+            f"FROM {table} WHERE uuid = ANY(%s::uuid[])",
             [patient.pk, uuid_array(uuids)],
         )
         return cursor.fetchall()
@@ -190,23 +221,32 @@ def _plan_upserts(model, items: list[SyncItem], existing: dict) -> tuple[list, l
         record = existing.get(item.uuid)
         if record is None:
             to_create.append((item, values))
+        elif record is TAKEN:
+            statuses[item.index] = ItemError("id_taken", ID_TAKEN_MESSAGE)
         elif record.is_deleted:
             # Never resurrect: the patient deleted it after this change was queued.
-            statuses[item.index] = ItemError("deleted", "This record was deleted; not applied.")
-        elif has_changes(record, values):
-            to_update.append((item, record, values))
-        else:
+            statuses[item.index] = ItemError("deleted", _("This record was deleted; not applied."))
+        elif not has_changes(record, values):
             statuses[item.index] = UNCHANGED
+        elif _stale(item.base_version, record):
+            statuses[item.index] = _conflict(record)
+        else:
+            to_update.append((item, record, values))
     return to_create, to_update, statuses
 
 
 def _existing(model, patient: Patient, uuids) -> dict:
+    """This diary's records with these ids; TAKEN for an id of another diary.
+
+    Ids are unique across patients: another patient's id can neither be
+    written over nor shadowed (issue 15, probe 5).
+    """
     if not uuids:
         return {}
-    records = model.objects.filter(patient=patient, uuid__any=uuids)
+    records = model.objects.filter(uuid__any=uuids)
     if model is Impression:  # compared by its treatment's id
         records = records.select_related("treatment")
-    return {r.uuid: r for r in records}
+    return {r.uuid: r if r.patient_id == patient.pk else TAKEN for r in records}
 
 
 def _resolve_treatments(patient, to_create, to_update, statuses) -> tuple[list, list]:
@@ -225,7 +265,7 @@ def _resolve_treatments(patient, to_create, to_update, statuses) -> tuple[list, 
             statuses[item.index] = ItemError(
                 "invalid",
                 "This item is not valid; it was not saved.",
-                {"treatment": ["No such treatment in this diary."]},
+                {"treatment": [_("No such treatment in this diary.")]},
             )
             return False
         values["treatment_id"] = pk
@@ -239,7 +279,7 @@ def _resolve_treatments(patient, to_create, to_update, statuses) -> tuple[list, 
 
 def _refuse_clashes(model, patient, to_create, to_update, statuses) -> tuple[list, list]:
     """Day logs and PGIC answers whose day (treatment and checkpoint) another
-    live record holds: `Conflict` with that record; the first of two in one
+    live record holds: a conflict with that record; the first of two in one
     batch wins and the second is refused as invalid."""
     keyed = [(item, None, values, clash_key(model, values)) for item, values in to_create]
     for item, record, values in to_update:
@@ -257,14 +297,13 @@ def _refuse_clashes(model, patient, to_create, to_update, statuses) -> tuple[lis
             continue
         current = stored.get(key)
         if current is not None and current.uuid != item.uuid:
-            statuses[item.index] = Conflict(current)
+            statuses[item.index] = _clash(current)
             refused.add(item.index)
         elif key in claimed:
             field_name = "date" if model is DayLog else "checkpoint"
+            why = _("Another item of this batch has the same day or checkpoint.")
             statuses[item.index] = ItemError(
-                "invalid",
-                "This item is not valid; it was not saved.",
-                {field_name: ["Another item of this batch holds the same day or checkpoint."]},
+                "invalid", "This item is not valid; it was not saved.", {field_name: [why]}
             )
             refused.add(item.index)
         else:
@@ -331,10 +370,18 @@ def _needs_write(sections, deletions, found) -> bool:
             record = existing.get(item.uuid)
             if record is None:
                 return True
-            if not record.is_deleted and has_changes(record, to_model_values(model, item.values)):
+            if record is TAKEN:
+                continue
+            if (
+                not record.is_deleted
+                and not _stale(item.base_version, record)
+                and has_changes(record, to_model_values(model, item.values))
+            ):
                 return True
     return any(
-        (r := found[RECORD_TYPES[d.record_type]].get(d.uuid)) is not None and not r.is_deleted
+        (r := found[RECORD_TYPES[d.record_type]].get(d.uuid)) not in (None, TAKEN)
+        and not r.is_deleted
+        and not _stale(d.base_version, r)
         for d in deletions
     )
 
@@ -443,10 +490,12 @@ def _apply_deletions(deletions: list[SyncDeletion], found, version, recorded_by=
     for deletion in deletions:
         model = RECORD_TYPES[deletion.record_type]
         record = found[model].get(deletion.uuid)
-        if record is None:
-            statuses[deletion.index] = ItemError("not_found", "No such record in this diary.")
+        if record is None or record is TAKEN:
+            statuses[deletion.index] = ItemError("not_found", _("No such record in this diary."))
         elif record.is_deleted:
             statuses[deletion.index] = UNCHANGED
+        elif _stale(deletion.base_version, record):
+            statuses[deletion.index] = _conflict(record)
         else:
             by_model.setdefault(model, []).append(record)
             statuses[deletion.index] = DELETED
@@ -520,10 +569,13 @@ class SyncPosition:
             KeyError,
             TypeError,
             AttributeError,
+            RecursionError,
             binascii.Error,
             UnicodeDecodeError,
         ) as exc:
-            raise InvalidCursor("This sync cursor is not valid; sync again without one.") from exc
+            raise InvalidCursor(
+                _("This sync cursor is not valid; sync again without one.")
+            ) from exc
         return cls(entries=entries, patches=patches, day_logs=day_logs, impressions=impressions)
 
 

@@ -12,6 +12,7 @@ import codecs
 import csv
 import heapq
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import BinaryIO
@@ -54,10 +55,15 @@ INDEX = {name: i for i, name in enumerate(COLUMNS)}
 # A note beginning like a formula would run in a spreadsheet (CSV injection):
 # such notes get a leading apostrophe, which spreadsheets show as text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Where the list separator is ";" (German, Swiss, French locales) or a tab, a
+# spreadsheet may split a note there, quotes or not: ";=1+1" would start a
+# formula cell. The part after such a separator is defused the same way.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([;\t])(?=[=+\-@])")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def _text(value: str) -> str:
+    value = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", value)
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 

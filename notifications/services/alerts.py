@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Role, User
+from config.broker import enqueue
 from diary.models import Flag, FlagKind, FlagStatus
 from notifications.models import (
     Channel,
@@ -31,25 +32,18 @@ from notifications.schedule import next_local_time
 
 logger = logging.getLogger(__name__)
 
-# The safety net leaves a fresh flag to the on-commit path for this long,
-# and does not dig up flags older than the look-back.
-SAFETY_NET_GRACE = dt.timedelta(minutes=2)
+# The flag row is the outbox: a raised flag without its RAISED fan-out is
+# handed out again by the minute-ly sweep once it is OUTBOX_REDISPATCH_AFTER
+# old (before that the signal's job is given its chance); flags older than
+# the look-back are not dug up.
 SAFETY_NET_LOOKBACK = dt.timedelta(days=7)
 
 
-def flag_notify_on_commit(*, flag_id) -> None:
-    """Called where a flag is raised: fan it out once the flag has committed."""
-    transaction.on_commit(partial(_enqueue_fan_out, str(flag_id), Reason.RAISED.value))
-
-
-def _enqueue_fan_out(flag_id: str, reason: str) -> None:
+def flag_raised_received(*, flag_id, **kwargs) -> None:
+    """diary's `flag_raised` (sent once the flag has committed): fan it out now."""
     from notifications.tasks import notify_flag  # tasks import services, not the reverse
 
-    try:
-        notify_flag.delay(flag_id, reason)
-    except Exception:
-        # The flag has committed; the periodic safety net fans it out later.
-        logger.exception("Could not queue the notifications of flag %s", flag_id)
+    enqueue(notify_flag, str(flag_id), Reason.RAISED.value)
 
 
 def _recipients(flag: Flag, reason: str) -> list[User]:
@@ -134,11 +128,8 @@ def _enqueue_sends(delivery_ids: list[str]) -> None:
     from notifications.tasks import send_delivery
 
     for delivery_id in delivery_ids:
-        try:
-            send_delivery.delay(delivery_id)
-        except Exception:
-            # Still pending in the database: the periodic sweep sends it.
-            logger.exception("Could not queue delivery %s", delivery_id)
+        # Still pending in the database if this fails: the periodic sweep sends it.
+        enqueue(send_delivery, delivery_id)
 
 
 def flags_missing_fan_out(*, now: dt.datetime) -> list[str]:
@@ -147,7 +138,7 @@ def flags_missing_fan_out(*, now: dt.datetime) -> list[str]:
         str(pk)
         for pk in Flag.objects.filter(
             detected_at__gte=now - SAFETY_NET_LOOKBACK,
-            detected_at__lte=now - SAFETY_NET_GRACE,
+            detected_at__lte=now - settings.OUTBOX_REDISPATCH_AFTER,
         )
         .exclude(Exists(FanOut.objects.filter(flag=OuterRef("pk"), reason=Reason.RAISED)))
         .values_list("pk", flat=True)

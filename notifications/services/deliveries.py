@@ -15,8 +15,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from diary.models import FlagKind
 from notifications.models import Channel, Delivery, DeliveryStatus, Reason
 from notifications.services.alerts import flag_still_needs_escalation
 from notifications.transports import TransportError, send_email, send_webhook
@@ -27,7 +30,9 @@ STALE_CLAIM = dt.timedelta(minutes=10)
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
 
-NOT_A_DIAGNOSIS = "Flags ask a clinician to look at a patient's course; they are not a diagnosis."
+NOT_A_DIAGNOSIS = gettext_lazy(
+    "Flags ask a clinician to look at a patient's course; they are not a diagnosis."
+)
 
 
 def retry_delay(attempt: int, *, rng: random.Random | None = None) -> float:
@@ -47,22 +52,40 @@ def flag_link(flag_id) -> str:
     return f"{settings.SITE_URL.rstrip('/')}/api/v1/flags/{flag_id}/"
 
 
+# The flag kinds in the recipient's language (the model's labels stay English:
+# the clinic pages and exports use them as they are).
+KIND_WORDS = {
+    FlagKind.RELAPSE: gettext_lazy("Relapse after improvement"),
+    FlagKind.NO_RESPONSE: gettext_lazy("No response"),
+    FlagKind.REBOUND_PATTERN: gettext_lazy("Worse lying down (rebound pattern)"),
+}
+
+
+def _kind(flag) -> str:
+    return str(KIND_WORDS.get(flag.kind, flag.get_kind_display()))
+
+
 def _email_line(delivery: Delivery) -> str:
     flag = delivery.flag
     # The patient's display name and the flag kind, nothing more: email is no diary.
-    return f"{flag.patient.display_name}: {flag.get_kind_display()} - {flag_link(flag.pk)}"
+    return f"{flag.patient.display_name}: {_kind(flag)} - {flag_link(flag.pk)}"
 
 
 def _email_for(delivery: Delivery) -> tuple[str, str]:
+    """Subject and body, in the recipient's language."""
     flag = delivery.flag
-    if delivery.reason == Reason.ESCALATED:
-        hours = settings.ESCALATE_AFTER.total_seconds() / 3600
-        subject = f"Still open: {flag.get_kind_display()} for {flag.patient.display_name}"
-        intro = f"This flag has been open and unacknowledged for over {hours:g} hours."
-    else:
-        subject = f"New flag: {flag.get_kind_display()} for {flag.patient.display_name}"
-        intro = "A new flag is waiting for review."
-    return subject, f"{intro}\n\n{_email_line(delivery)}\n\n{NOT_A_DIAGNOSIS}\n"
+    with translation.override(delivery.recipient.language):
+        names = {"kind": _kind(flag), "patient": flag.patient.display_name}
+        if delivery.reason == Reason.ESCALATED:
+            hours = settings.ESCALATE_AFTER.total_seconds() / 3600
+            subject = _("Still open: %(kind)s for %(patient)s") % names
+            intro = _("This flag has been open and unacknowledged for over %(hours)s hours.") % {
+                "hours": f"{hours:g}"
+            }
+        else:
+            subject = _("New flag: %(kind)s for %(patient)s") % names
+            intro = _("A new flag is waiting for review.")
+        return subject, f"{intro}\n\n{_email_line(delivery)}\n\n{NOT_A_DIAGNOSIS}\n"
 
 
 def webhook_payload(delivery: Delivery) -> dict:
@@ -92,6 +115,19 @@ def _transmit(delivery: Delivery) -> None:
         send_webhook(url=webhook.url, secret=webhook.secret, payload=webhook_payload(delivery))
     else:  # pragma: no cover - the check constraint keeps channels known
         raise TransportError(f"unknown channel {delivery.channel}", permanent=True)
+
+
+def _as_transport_error(exc: Exception) -> TransportError:
+    """Whatever a transport raised, as a failure the retry policy can judge.
+
+    An exception the transports do not know (a bug, a library's surprise) used
+    to leave the delivery `sending` for good, released and retried every ten
+    minutes without an error. Now it is recorded and counts as an attempt.
+    """
+    if isinstance(exc, TransportError):
+        return exc
+    logger.exception("Unexpected failure sending a delivery")
+    return TransportError(f"{type(exc).__name__}: {exc}", permanent=False)
 
 
 def _record_failure(claimed, exc: TransportError, attempts: int, now) -> SendOutcome:
@@ -133,8 +169,8 @@ def delivery_send(*, delivery_id, now: dt.datetime | None = None) -> SendOutcome
         return SendOutcome(DeliveryStatus.SKIPPED)
     try:
         _transmit(delivery)
-    except TransportError as exc:
-        return _record_failure(claimed, exc, delivery.attempts, now)
+    except Exception as exc:  # every delivery ends: see _as_transport_error
+        return _record_failure(claimed, _as_transport_error(exc), delivery.attempts, now)
     claimed.update(status=DeliveryStatus.SENT, claim=None, sent_at=timezone.now(), last_error="")
     return SendOutcome(DeliveryStatus.SENT)
 
@@ -188,12 +224,16 @@ def digest_send(*, recipient_id: int, now: dt.datetime | None = None) -> SendOut
     deliveries = list(
         claimed.select_related("flag__patient", "recipient").order_by("flag__detected_at")
     )
-    lines = "\n".join(f"- {_email_line(d)}" for d in deliveries)
-    subject = f"{len(deliveries)} new flag(s) for review"
-    body = f"Flags raised since your last digest:\n\n{lines}\n\n{NOT_A_DIAGNOSIS}\n"
+    with translation.override(deliveries[0].recipient.language):  # the recipient's language
+        lines = "\n".join(f"- {_email_line(d)}" for d in deliveries)
+        subject = ngettext(
+            "%(count)d new flag for review", "%(count)d new flags for review", len(deliveries)
+        ) % {"count": len(deliveries)}
+        body = _("Flags raised since your last digest:") + f"\n\n{lines}\n\n{NOT_A_DIAGNOSIS}\n"
     try:
         send_email(to=deliveries[0].recipient.email, subject=subject, body=body)
-    except TransportError as exc:
-        return _record_failure(claimed, exc, max(d.attempts for d in deliveries), now)
+    except Exception as exc:  # every delivery ends: see _as_transport_error
+        attempts = max(d.attempts for d in deliveries)
+        return _record_failure(claimed, _as_transport_error(exc), attempts, now)
     claimed.update(status=DeliveryStatus.SENT, claim=None, sent_at=timezone.now(), last_error="")
     return SendOutcome(DeliveryStatus.SENT)

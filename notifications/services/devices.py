@@ -1,4 +1,4 @@
-"""Push tokens of phones. A token names one phone; it belongs to whoever registered it last."""
+"""Push tokens of phones: one row per login and token."""
 
 from django.db import IntegrityError, transaction
 
@@ -7,20 +7,22 @@ from notifications.models import Device
 
 @transaction.atomic
 def device_register(*, user, platform: str, token: str) -> tuple[Device, bool]:
-    """Register a token, or move it to this login (a shared phone, a re-login).
+    """Register a token for this login (again: its platform is updated).
 
-    Returns (device, created).
+    Returns (device, created). A token another login registered stays theirs
+    too: taking it over would let one patient silence another's reminders and
+    keep the owner's logout from removing it.
     """
     try:
         with transaction.atomic():
             return Device.objects.update_or_create(
-                token=token, defaults={"user": user, "platform": platform}
+                user=user, token=token, defaults={"platform": platform}
             )
     except IntegrityError:
-        # A concurrent registration of the same token won the insert: move it.
-        device = Device.objects.select_for_update().get(token=token)
-        device.user, device.platform = user, platform
-        device.save(update_fields=["user", "platform", "updated_at"])
+        # A concurrent registration of the same token by this login won the insert.
+        device = Device.objects.select_for_update().get(user=user, token=token)
+        device.platform = platform
+        device.save(update_fields=["platform", "updated_at"])
         return device, False
 
 
@@ -30,3 +32,8 @@ def devices_remove(*, user_id: int, token: str | None = None, every: bool = Fals
     if not every:
         devices = devices.filter(token=token)
     return devices.delete()[0]
+
+
+def account_closed_received(*, user_id: int, **kwargs) -> None:
+    """diary's `account_closed`: no more reminders on that login's phones."""
+    devices_remove(user_id=user_id, every=True)

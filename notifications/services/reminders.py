@@ -17,9 +17,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from diary.models import (
     ASKED_CHECKPOINTS,
     UPRIGHT_POSTURES,
@@ -55,8 +57,8 @@ CHECKIN_REACH = max(delay for _, delay in CHECKIN_STEPS) + dt.timedelta(days=1)
 NOTHING_LOGGED_FOR = dt.timedelta(hours=24)
 
 CHECKIN_PUSH = Push(
-    title="Time for a check-in",
-    body="Please log one rating sitting or standing, and one lying down.",
+    title=gettext_lazy("Time for a check-in"),
+    body=gettext_lazy("Please log one rating sitting or standing, and one lying down."),
     data={"type": "checkin"},
 )
 # A check-in stays on the phone's to-do list this long after it is due.
@@ -68,8 +70,8 @@ def checkin_push(step: str) -> Push:
     if step not in ASKED_CHECKPOINTS:
         return CHECKIN_PUSH
     return Push(
-        title=gettext("Time for a check-in"),
-        body=gettext(
+        title=gettext_lazy("Time for a check-in"),
+        body=gettext_lazy(
             "Please log one rating sitting or standing, one lying down, "
             "and how you feel since your treatment."
         ),
@@ -78,8 +80,8 @@ def checkin_push(step: str) -> Push:
 
 
 DAILY_PUSH = Push(
-    title="Your diary",
-    body="Nothing logged today yet: a quick rating helps your care team.",
+    title=gettext_lazy("Your diary"),
+    body=gettext_lazy("Nothing logged today yet: a quick rating helps your care team."),
     data={"type": "daily"},
 )
 
@@ -125,13 +127,21 @@ def reminder_preference_update(
 ) -> ReminderPreference:
     """Opt in or out of the daily reminder, or move it; reschedules it at once."""
     now = now or timezone.now()
-    preference, _ = ReminderPreference.objects.select_for_update().get_or_create(patient=patient)
+    preference, _created = ReminderPreference.objects.select_for_update().get_or_create(
+        patient=patient
+    )
     for name, value in values.items():
         setattr(preference, name, value)
     at = preference.daily_time
     if at >= QUIET_START or at < QUIET_END:
         raise ValidationError(
-            {"daily_time": [f"Choose a time between {QUIET_END:%H:%M} and {QUIET_START:%H:%M}."]}
+            {
+                "daily_time": ValidationError(
+                    _("Choose a time between %(start)s and %(end)s."),
+                    code="quiet_hours",
+                    params={"start": f"{QUIET_END:%H:%M}", "end": f"{QUIET_START:%H:%M}"},
+                )
+            }
         )
     preference.save()
     if preference.daily_enabled:
@@ -161,14 +171,22 @@ def reminders_due(*, now: dt.datetime, limit: int = 1000) -> list[int]:
     )
 
 
+def _language_of(patient: Patient) -> str:
+    return User.objects.filter(pk=patient.user_id).values_list("language", flat=True).first() or (
+        "en"
+    )
+
+
 def _push(patient: Patient, push: Push, reminder_id: int) -> str:
     # A closed account's phone is told nothing more.
     devices = list(Device.objects.filter(user_id=patient.user_id, user__is_active=True))
     if not devices:
         return "no device"
     backend, sent = push_backend(), 0
+    with translation.override(_language_of(patient)):  # the recipient's language
+        title, body = str(push.title), str(push.body)
     for device in devices:
-        message = Push(push.title, push.body, {**push.data, "reminder": str(reminder_id)})
+        message = Push(title, body, {**push.data, "reminder": str(reminder_id)})
         try:
             backend.send(device=device, push=message)
             sent += 1

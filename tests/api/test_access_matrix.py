@@ -114,11 +114,6 @@ MATRIX = [
     ("entries/<id>/history/",            "GET",    (401, 200, 404, 200, 404, 200, 404)),
     ("patches/<id>/history/",            "GET",    (401, 200, 404, 200, 404, 200, 404)),
     ("me/close/",                        "POST",   (401, 204, 204, 403, 403, 403, 403)),
-    # --- Patient account (issue 12): the caller's own, so no 404 cases ---
-    ("me/profile/",                      "GET",    (401, 200, 200, 200, 200, 200, 200)),
-    ("me/profile/",                      "PATCH",  (401, 200, 200, 200, 200, 200, 200)),
-    ("auth/password/",                   "POST",   (401, 204, 204, 204, 204, 204, 204)),
-    ("patients/<pk>/reset-code/",        "POST",   (401, 403, 403, 201, 404, 201, 404)),
     # --- Day logs and PGIC (issue 13): as entries; clinicians may record a PGIC ---
     ("day-logs/",                        "GET",    (401, 200, 200, 200, 200, 200, 200)),
     ("day-logs/",                        "POST",   (401, 201, 201, 403, 403, 403, 403)),
@@ -137,6 +132,11 @@ MATRIX = [
     ("patients/<pk>/impressions/",       "POST",   (401, 403, 403, 201, 404, 403, 403)),
     # Reminders exist only for a patient's own diary: any other login finds none.
     ("reminders/due/",                   "GET",    (401, 200, 200, 404, 404, 404, 404)),
+    # --- Patient account (issue 12): the caller's own, so no 404 cases ---
+    ("me/profile/",                      "GET",    (401, 200, 200, 200, 200, 200, 200)),
+    ("me/profile/",                      "PATCH",  (401, 200, 200, 200, 200, 200, 200)),
+    ("auth/password/",                   "POST",   (401, 204, 204, 204, 204, 204, 204)),
+    ("patients/<pk>/reset-code/",        "POST",   (401, 403, 403, 201, 404, 201, 404)),
 ]
 # fmt: on
 

@@ -176,3 +176,28 @@ def test_listing_logs_costs_the_same_for_one_or_many(cast, api, django_assert_nu
         DayLogFactory(patient=cast.patient_a, date=dt.date(2026, 1, day))
     with django_assert_num_queries(len(one.captured_queries)):
         assert len(client.get(URL).json()["results"]) == 29
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_id_of_another_patients_log_is_refused_not_shadowed(cast, api):
+    theirs = DayLogFactory(patient=cast.patient_b)
+
+    response = api(cast.patient_a.user).post(URL, day_log_body(id=str(theirs.uuid)), format="json")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "id_taken"
+    assert DayLog.objects.get().patient == cast.patient_b
+
+
+def test_a_change_made_to_an_old_copy_is_refused_with_the_stored_log(cast, api):
+    log = DayLogFactory(patient=cast.patient_a, upright_hours=2)
+    client = api(cast.patient_a.user)
+    etag = client.get(f"{URL}{log.uuid}/")["ETag"]
+    client.patch(f"{URL}{log.uuid}/", {"upright_hours": 3}, format="json")
+
+    stale = client.patch(
+        f"{URL}{log.uuid}/", {"upright_hours": 9}, format="json", headers={"If-Match": etag}
+    )
+
+    assert stale.status_code == 412
+    assert stale.json()["error"]["current"]["upright_hours"] == 3

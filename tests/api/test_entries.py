@@ -45,14 +45,16 @@ def test_retried_create_is_not_duplicated(alice):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_same_client_id_in_two_diaries_makes_two_entries(cast, api):
+def test_an_id_is_one_record_across_diaries(cast, api):
     entry_id = str(uuid.uuid4())
-    for user in (cast.patient_a.user, cast.patient_b.user):
-        assert (
-            api(user).post("/api/v1/entries/", entry_body(id=entry_id), format="json").status_code
-            == 201
-        )
-    assert SymptomEntry.objects.filter(uuid=entry_id).count() == 2
+    body = entry_body(id=entry_id)
+    assert api(cast.patient_a.user).post("/api/v1/entries/", body, format="json").status_code == 201
+
+    other = api(cast.patient_b.user).post("/api/v1/entries/", body, format="json")
+
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "id_taken"
+    assert SymptomEntry.objects.get(uuid=entry_id).patient == cast.patient_a
 
 
 @time_machine.travel(NOW, tick=False)

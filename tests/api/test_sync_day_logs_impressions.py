@@ -99,8 +99,8 @@ def test_a_log_for_a_day_already_logged_is_a_conflict_with_the_stored_one(cast, 
 
     clash, fine = result["day_logs"]
     assert clash["status"] == "conflict"
-    assert clash["current"]["id"] == str(stored.uuid)
-    assert clash["current"]["upright_hours"] == 2
+    assert clash["error"]["current"]["id"] == str(stored.uuid)
+    assert clash["error"]["current"]["upright_hours"] == 2
     assert fine["status"] == "created"
     stored.refresh_from_db()
     assert stored.upright_hours == 2
@@ -134,8 +134,8 @@ def test_a_second_answer_for_a_checkpoint_is_a_conflict(cast, alice):
     ).json()
 
     assert statuses(result["impressions"]) == ["conflict", "created"]
-    assert result["impressions"][0]["current"]["id"] == str(stored.uuid)
-    assert result["impressions"][0]["current"]["score"] == 5
+    assert result["impressions"][0]["error"]["current"]["id"] == str(stored.uuid)
+    assert result["impressions"][0]["error"]["current"]["score"] == 5
 
 
 @travel
@@ -219,3 +219,17 @@ def test_the_500_item_limit_counts_the_new_sections(alice):
 
     assert response.status_code == 400
     assert not DayLog.objects.exists()
+
+
+@travel
+def test_an_answer_with_another_patients_id_is_refused_in_sync(cast, alice):
+    theirs = ImpressionFactory(treatment=TreatmentFactory(patient=cast.patient_b))
+    mine = TreatmentFactory(patient=cast.patient_a)
+
+    result = alice.post(
+        URL, {"impressions": [impression(mine.uuid, id=str(theirs.uuid))]}, format="json"
+    ).json()
+
+    (refused,) = result["impressions"]
+    assert (refused["status"], refused["error"]["code"]) == ("error", "id_taken")
+    assert Impression.objects.get().patient == cast.patient_b

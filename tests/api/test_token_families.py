@@ -138,3 +138,21 @@ def test_enrolment_and_reset_start_families_too(cast, api):
     assert enrolled.status_code == 201
     assert TokenFamily.objects.filter(user__username="eve").count() == 1
     assert refresh(enrolled.json()["refresh"]).status_code == 200
+
+
+def test_expired_refresh_tokens_and_their_families_are_purged(cast, settings):
+    from accounts.models import IssuedRefreshToken
+    from accounts.tasks import purge_expired_tokens
+    from accounts.tokens import tokens_purge_expired
+
+    old = login()["refresh"]
+    refresh(old)
+    later = dt.datetime.now(dt.UTC) + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    with time_machine.travel(later - dt.timedelta(days=1)):
+        live = login()  # a family of yesterday
+
+    assert tokens_purge_expired(now=later + dt.timedelta(minutes=1)) == 3  # 2 tokens, 1 family
+    assert list(TokenFamily.objects.values_list("user_id", flat=True)) == [cast.patient_a.user_id]
+    assert IssuedRefreshToken.objects.count() == 1
+    assert purge_expired_tokens() == 0  # now: nothing has expired yet
+    assert live["refresh"]

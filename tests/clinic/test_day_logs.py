@@ -55,7 +55,8 @@ def test_on_a_phone_the_day_log_table_scrolls_inside_its_box(
 ):
     call_command("seed_demo", stdout=io.StringIO())
     tom = Patient.objects.get(user__username="tom")
-    context = browser.new_context(viewport={"width": 390, "height": 844})
+    # bypass_csp: the page's CSP refuses inline scripts, axe-core's injection among them.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
     page = context.new_page()
     try:
         log_in(page, live_server.url, "clinician", "demo-password")

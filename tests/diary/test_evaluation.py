@@ -162,7 +162,7 @@ def test_the_periodic_sweep_runs_in_process_on_the_embedded_default(patched, cas
 def enqueued(monkeypatch):
     """The patient ids handed to the queue (the task itself is tested above)."""
     calls = []
-    monkeypatch.setattr(tasks.evaluate_patient, "delay", calls.append)
+    monkeypatch.setattr(tasks.evaluate_pending, "delay", calls.append)
     return calls
 
 
@@ -261,7 +261,12 @@ def test_on_the_embedded_default_a_flag_appears_right_after_the_write(
 
 
 def test_evaluation_task_is_late_acked_and_requeued_if_the_worker_dies():
-    for task in (tasks.evaluate_patient, tasks.evaluate_patients):
+    for task in (
+        tasks.evaluate_patient,
+        tasks.evaluate_patients,
+        tasks.evaluate_pending,
+        tasks.evaluate_pending_patients,
+    ):
         assert task.acks_late is True
         assert task.reject_on_worker_lost is True
         assert OperationalError in task.autoretry_for
@@ -286,17 +291,76 @@ def test_evaluation_task_retries_a_database_error(patched, monkeypatch):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_a_broker_outage_does_not_fail_the_write_and_the_next_write_asks_again(
+def test_a_broker_outage_does_not_fail_the_write_and_the_request_stays_in_the_outbox(
     cast, api, monkeypatch, django_capture_on_commit_callbacks
 ):
     def broker_down(patient_id):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(tasks.evaluate_patient, "delay", broker_down)
+    monkeypatch.setattr(tasks.evaluate_pending, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = api(cast.patient_a.user).post("/api/v1/sync/", sync_body(2), format="json")
 
     assert response.status_code == 200
     assert cast.patient_a.symptomentry_set.count() == 2
     cast.patient_a.refresh_from_db()
+    assert cast.patient_a.evaluation_requested_at == NOW  # the re-dispatch hands it out
+
+
+# --- The outbox (issue 15) -------------------------------------------------------------
+
+
+def test_a_lost_request_is_handed_out_again_after_a_minute_and_judged_once(
+    patched, cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The message of a write vanished (a worker killed, Redis restarted): the
+    mark in the database is enough for the flag to come."""
+    from django.db import transaction
+
+    from diary.services.changes import diary_change_begin
+
+    monkeypatch.setattr(tasks.evaluate_pending, "delay", lambda patient_id: None)  # lost
+    write_story(cast.patient_a, RELAPSE)
+    with time_machine.travel(NOW, tick=False):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            diary_change_begin(patient_id=cast.patient_a.pk)  # the write's request
+        assert tasks.redispatch_evaluations.delay().get() == 0  # not waited long enough
+    assert not Flag.objects.exists()
+
+    with time_machine.travel(NOW + dt.timedelta(seconds=61), tick=False):
+        assert tasks.redispatch_evaluations.delay().get() == 1
+        assert tasks.redispatch_evaluations.delay().get() == 0  # handed out once
+
+    assert Flag.objects.filter(patient=cast.patient_a, kind="relapse").count() == 1
+    cast.patient_a.refresh_from_db()
     assert cast.patient_a.evaluation_requested_at is None
+
+
+def test_a_pending_job_handed_out_twice_judges_once(patched, cast):
+    write_story(cast.patient_a, RELAPSE)
+    Patient.objects.filter(pk=cast.patient_a.pk).update(evaluation_requested_at=NOW)
+
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.evaluate_pending.delay(str(cast.patient_a.pk)).get() == 1
+        # The second copy finds nothing asked for: no judgement at all.
+        assert tasks.evaluate_pending.delay(str(cast.patient_a.pk)).get() == 0
+
+    assert Flag.objects.count() == 1
+
+
+def test_the_diary_app_does_not_import_notifications():
+    import ast
+    from pathlib import Path
+
+    import diary
+
+    offenders = []
+    for path in Path(diary.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "notifications"]
+    assert offenders == []

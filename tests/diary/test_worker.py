@@ -6,6 +6,7 @@
 """
 
 import datetime as dt
+import hashlib
 import os
 import signal
 import subprocess
@@ -30,6 +31,9 @@ from tests.factories import EntryFactory, TreatmentFactory
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 REPO = Path(__file__).resolve().parents[2]
+# This checkout's broker keys: another checkout's run on the same Redis
+# database never sees (or deletes) them.
+KEY_PREFIX = f"test-{hashlib.sha256(str(REPO).encode()).hexdigest()[:10]}:"
 VISIBILITY_TIMEOUT = 2  # seconds before a dead worker's message is handed out again
 
 
@@ -55,20 +59,34 @@ def broker(postgres_only):
         if services_required():
             pytest.fail("REQUIRE_SERVICES is set but Redis (TEST_REDIS_URL) does not answer")
         pytest.skip("needs Redis: set TEST_REDIS_URL")
-    client.flushdb()  # a database of its own (15): nothing else lives there
+    forget_keys(client)
     # A queue of this run's own: no stray worker of another run can take its messages.
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue)
-    app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = (
-        False,
-        url,
-        queue,
+    conf = app.conf
+    saved = (
+        conf.task_always_eager,
+        conf.broker_url,
+        conf.task_default_queue,
+        conf.broker_transport_options,
     )
+    conf.task_always_eager, conf.broker_url, conf.task_default_queue = False, url, queue
+    conf.broker_transport_options = {**saved[3], "global_keyprefix": KEY_PREFIX}
     reset_producer_pools()
     yield Broker(url=url, queue=queue)
-    app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = saved
+    (
+        conf.task_always_eager,
+        conf.broker_url,
+        conf.task_default_queue,
+        conf.broker_transport_options,
+    ) = saved
     reset_producer_pools()
-    client.flushdb()
+    forget_keys(client)
+
+
+def forget_keys(client):
+    """This checkout's broker keys only (never FLUSHDB: the database is shared)."""
+    for key in client.scan_iter(match=f"{KEY_PREFIX}*"):
+        client.delete(key)
 
 
 @dataclass(frozen=True)
@@ -92,6 +110,7 @@ class Worker:
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "CELERY_BROKER_URL": broker.url,
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "CELERY_KEY_PREFIX": KEY_PREFIX,
         }
         self.queue = broker.queue
         self.log_path = log_path

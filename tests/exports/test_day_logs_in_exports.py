@@ -53,8 +53,11 @@ def test_page_one_draws_the_upright_hours_panel_under_the_scores(year):
         return tuple(int(hex_code[i : i + 2], 16) for i in (1, 3, 5))
 
     # The panel is the lower part of the figure: count its bar colours there.
-    lower = Counter(image.crop((0, int(height * 0.68), width, height)).getdata())
-    upper = Counter(image.crop((0, 0, width, int(height * 0.6))).getdata())
+    def colours_in(box) -> Counter:
+        return Counter({c: n for n, c in image.crop(box).getcolors(maxcolors=1 << 24)})
+
+    lower = colours_in((0, int(height * 0.68), width, height))
+    upper = colours_in((0, 0, width, int(height * 0.6)))
     assert lower[colour(HOURS_COLOUR)] > 2000
     assert lower[colour(BED_REST_COLOUR)] > 500, "bed-rest days are marked"
     assert upper[colour(HOURS_COLOUR)] == 0, "the bars are only in the panel"

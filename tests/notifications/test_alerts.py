@@ -20,7 +20,7 @@ from notifications.models import (
 )
 from notifications.services.alerts import (
     flag_fan_out,
-    flag_notify_on_commit,
+    flag_raised_received,
     flags_due_for_escalation,
 )
 from notifications.services.deliveries import (
@@ -49,7 +49,7 @@ def test_a_raised_flag_reaches_each_clinician_of_the_team_by_email_and_inbox(
     cast, team, flag, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        flag_notify_on_commit(flag_id=flag.pk)
+        flag_raised_received(flag_id=flag.pk)
 
     assert recipients() == ["dr_on@example.org", "dr_two@example.org"]
     assert set(InboxItem.objects.values_list("recipient", flat=True)) == {u.pk for u in team}
@@ -62,7 +62,7 @@ def test_the_email_links_to_the_flag_and_names_only_the_patient_and_kind(
     cast, team, flag, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        flag_notify_on_commit(flag_id=flag.pk)
+        flag_raised_received(flag_id=flag.pk)
 
     message = mail.outbox[0]
     assert "Alice" in message.subject
@@ -140,7 +140,7 @@ def test_the_digest_goes_out_once_at_the_clinicians_local_morning(cast, team):
     assert digest_send(recipient_id=cast.clinician_on.pk, now=morning) is None
 
     [digest] = [m for m in mail.outbox if m.to == ["dr_on@example.org"]]
-    assert "2 new flag(s)" in digest.subject
+    assert "2 new flags" in digest.subject
     assert all(f"/api/v1/flags/{f.pk}/" in digest.body for f in flags)
 
 

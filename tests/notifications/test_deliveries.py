@@ -179,3 +179,39 @@ def test_retries_back_off_exponentially_with_jitter(attempt):
 
     assert all(ceiling / 2 <= d <= ceiling for d in delays)
     assert len(delays) > 1  # jittered: retries of many deliveries spread out
+
+
+# --- Every delivery ends (issue 15) -------------------------------------------------------
+
+
+def test_a_bad_header_fails_the_delivery_for_good_with_its_error(smtp, flag):
+    # Stored before names were checked at enrolment: a line break in the subject.
+    flag.patient.display_name = "Alice\nBcc: someone@example.org"
+    flag.patient.save(update_fields=["display_name"])
+    flag_fan_out(flag_id=flag.pk, now=NOW)
+
+    sweeps(1)
+
+    deliveries = list(Delivery.objects.all())
+    assert {d.status for d in deliveries} == {DeliveryStatus.FAILED}
+    assert all(d.attempts == 1 and "email:" in d.last_error for d in deliveries)
+    assert smtp.messages == []
+
+
+def test_any_exception_from_a_transport_is_recorded_and_retried_by_the_policy(
+    smtp, flag, settings, monkeypatch
+):
+    def broken(**kwargs):
+        raise RuntimeError("a library's surprise")
+
+    monkeypatch.setattr("notifications.services.deliveries.send_email", broken)
+    settings.NOTIFY_MAX_ATTEMPTS = 2
+    flag_fan_out(flag_id=flag.pk, now=NOW)
+
+    sweeps(1)
+    first = list(Delivery.objects.all())
+    assert {d.status for d in first} == {DeliveryStatus.PENDING}  # never stuck in sending
+    assert all("RuntimeError: a library's surprise" in d.last_error for d in first)
+
+    sweeps(2, start=NOW + dt.timedelta(hours=2))
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(DeliveryStatus.FAILED, 2)}

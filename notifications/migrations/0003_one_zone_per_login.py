@@ -20,8 +20,8 @@ def copy_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_profile_and_token_families"),
-        ("notifications", "0001_initial"),
+        ("accounts", "0004_profile_and_token_families"),
+        ("notifications", "0002_device_token_per_login"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diary', '0004_last_sync_batch'),
+        ('diary', '0006_evaluation_outbox_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diary', '0004_last_sync_batch'),
+        ('diary', '0007_reset_codes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-date', '-pk'],
                 'indexes': [models.Index(fields=['patient', 'date'], name='daylog_patient_date'), models.Index(fields=['patient', 'version', 'id'], name='daylog_patient_version')],
-                'constraints': [models.UniqueConstraint(fields=('patient', 'uuid'), name='daylog_unique_client_id'), models.UniqueConstraint(condition=models.Q(('deleted_at__isnull', True)), fields=('patient', 'date'), name='daylog_one_per_day'), models.CheckConstraint(condition=models.Q(models.Q(('upright_hours__isnull', True), models.Q(('upright_hours__gte', 0), ('upright_hours__lte', 24)), _connector='OR'), models.Q(('bed_rest_hours__isnull', True), models.Q(('bed_rest_hours__gte', 0), ('bed_rest_hours__lte', 24)), _connector='OR')), name='daylog_hours_in_day')],
+                'constraints': [models.UniqueConstraint(fields=('uuid',), name='daylog_unique_id'), models.UniqueConstraint(condition=models.Q(('deleted_at__isnull', True)), fields=('patient', 'date'), name='daylog_one_per_day'), models.CheckConstraint(condition=models.Q(models.Q(('upright_hours__isnull', True), models.Q(('upright_hours__gte', 0), ('upright_hours__lte', 24)), _connector='OR'), models.Q(('bed_rest_hours__isnull', True), models.Q(('bed_rest_hours__gte', 0), ('bed_rest_hours__lte', 24)), _connector='OR')), name='daylog_hours_in_day')],
             },
         ),
         migrations.CreateModel(
@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-answered_at', '-pk'],
                 'indexes': [models.Index(fields=['patient', 'answered_at'], name='impression_patient_answered'), models.Index(fields=['patient', 'version', 'id'], name='impression_patient_version')],
-                'constraints': [models.UniqueConstraint(fields=('patient', 'uuid'), name='impression_unique_client_id'), models.UniqueConstraint(condition=models.Q(('checkpoint__in', ['72h', '7d']), ('deleted_at__isnull', True)), fields=('treatment', 'checkpoint'), name='impression_one_per_checkpoint'), models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 7)), name='impression_score_1_7'), models.CheckConstraint(condition=models.Q(('checkpoint__in', ['72h', '7d', 'other'])), name='impression_checkpoint_valid')],
+                'constraints': [models.UniqueConstraint(fields=('uuid',), name='impression_unique_id'), models.UniqueConstraint(condition=models.Q(('checkpoint__in', ['72h', '7d']), ('deleted_at__isnull', True)), fields=('treatment', 'checkpoint'), name='impression_one_per_checkpoint'), models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 7)), name='impression_score_1_7'), models.CheckConstraint(condition=models.Q(('checkpoint__in', ['72h', '7d', 'other'])), name='impression_checkpoint_valid')],
             },
         ),
     ]

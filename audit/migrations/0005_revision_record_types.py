@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0003_event_detail'),
+        ('audit', '0004_account_actions'),
     ]
 
     operations = [

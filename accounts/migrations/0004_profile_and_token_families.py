@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_account_closure_and_retention'),
+        ('accounts', '0003_username_unique_ignoring_case'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
