@@ -30,12 +30,13 @@ self.addEventListener("fetch", (event) => {
   if (request.mode === "navigate" && url.pathname.startsWith("/app/")) {
     // Every screen is the same shell: fresh when online, the cached one offline.
     event.respondWith(
-      fetch(request).catch(() => caches.match("/app/", { cacheName: CACHE }))
+      fetch(request).catch(() => caches.match("/app/", { cacheName: CACHE, ignoreVary: true }))
     );
     return;
   }
   event.respondWith(
-    caches.match(request, { cacheName: CACHE, ignoreSearch: true }).then(
+    // ignoreVary: the server varies on Accept-Language and Cookie; the shell's files do not.
+    caches.match(request, { cacheName: CACHE, ignoreSearch: true, ignoreVary: true }).then(
       (hit) => hit || fetch(request)
     )
   );
