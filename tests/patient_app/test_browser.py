@@ -13,7 +13,7 @@ from django.utils import timezone
 from diary.models import DayLog, Impression, SymptomEntry, Treatment
 from diary.services.patients import enrollment_code_issue, reset_code_issue
 from tests.browser import assert_accessible, chromium, chromium_available
-from tests.conftest import services_required
+from tests.conftest import client_for, services_required
 from tests.factories import ClinicianFactory, PatientFactory, TreatmentFactory, UserFactory
 
 PHONE = {"width": 360, "height": 740}
@@ -434,3 +434,46 @@ def test_screens_reflow_at_320_px_and_200_percent_text(live_server, browser, pat
         assert small == 0
     finally:
         context.close()
+
+
+def test_a_clinicians_edit_meanwhile_comes_back_as_a_conflict_the_patient_sees(
+    live_server, phone, patient
+):
+    clinician = ClinicianFactory(clinic=patient.clinic)
+    patient.care_team.add(clinician)
+    page = phone()
+    log_in(page, live_server.url)
+    page.get_by_role("link", name="My course").click()
+    page.get_by_role("link", name="Record a treatment").click()
+    page.get_by_label("Spinal levels").fill("L3/L4")
+    page.get_by_label("Volume in mL").fill("20")
+    page.get_by_role("button", name="Save treatment").click()
+    send_now(page)  # sent, and pulled back with its version
+
+    # The clinician corrects it while the phone is out of reach; the patient,
+    # offline, corrects it too, from the version the phone has.
+    page.context.set_offline(True)
+    treatment = Treatment.objects.get(patient=patient)
+    answer = client_for(clinician).patch(
+        f"/api/v1/patches/{treatment.uuid}/", {"volume_ml": 15}, format="json"
+    )
+    assert answer.status_code == 200
+    page.get_by_role("link", name="My course").click()
+    page.get_by_role("link", name="History: edit or delete entries").click()
+    page.locator(".record.patch").get_by_role("link", name="Edit").click()
+    page.get_by_label("Volume in mL").fill("18")
+    page.get_by_role("button", name="Save treatment").click()
+    page.get_by_role("heading", name="History").wait_for()
+    page.context.set_offline(False)  # the sync on reconnect meets the clinician's version
+    conflict = page.locator(".banner.conflict")
+    conflict.wait_for()
+    assert "18 mL" in conflict.inner_text() and "15 mL" in conflict.inner_text()
+    assert_accessible(page)
+    treatment.refresh_from_db()
+    assert treatment.volume_ml == 15  # nothing was overwritten
+
+    conflict.get_by_role("button", name="Keep mine").click()
+    conflict.wait_for(state="detached")
+    send_now(page)
+    treatment.refresh_from_db()
+    assert treatment.volume_ml == 18  # sent again over the clinician's version, knowingly

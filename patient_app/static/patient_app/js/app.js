@@ -69,12 +69,17 @@ async function setLanguage(code) {
   }
 }
 
-function render({ focus = false } = {}) {
-  rendering = rendering.then(() => show(focus)).catch((error) => console.error(error));
+function render({ focus = false, refresh = false } = {}) {
+  rendering = rendering.then(() => show(focus, refresh)).catch((error) => console.error(error));
   return rendering;
 }
 
-async function show(focus) {
+// A patient answering a question on the screen (delete: yes or no?) is never
+// interrupted by a redraw after a sync.
+const asking = () => Boolean(main.querySelector(".confirm"));
+
+async function show(focus, refresh = false) {
+  if (refresh && asking()) return renderChrome();
   if (leave) leave();
   leave = null;
   let route = path();
@@ -84,7 +89,7 @@ async function show(focus) {
     route = "/app/login";
   }
   const id = new URLSearchParams(location.search).get("id");
-  const result = await ROUTES[route](main, { id, navigate, setLanguage });
+  const result = await ROUTES[route](main, { id, navigate, setLanguage, asking: refresh ? asking : () => false });
   if (typeof result === "function") leave = result;
   renderNav(route);
   await renderChrome();
@@ -142,8 +147,7 @@ window.addEventListener("diary:changed", () => {
     const route = path();
     // Screens with a form being filled in are left alone; lists are redrawn,
     // unless the patient is answering a question on one (delete: yes or no?).
-    const asking = main.querySelector(".confirm");
-    if ((route === "/app/history" || route === "/app/course") && !asking) render();
+    if (route === "/app/history" || route === "/app/course") render({ refresh: true });
     else renderChrome();
   }, 50);
 });

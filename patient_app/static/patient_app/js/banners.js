@@ -11,7 +11,10 @@ function summary(type, data) {
   if (!data) return gettext("deleted");
   if (type === "day_log") return describeDay(data);
   if (type === "impression") return interpolate(gettext("Change since the treatment: %(answer)s"), { answer: Object.fromEntries(vocab.pgic())[data.score] || data.score });
-  if (type === "patch") return [vocab.kindLabel(data.kind), (data.levels || []).join(", ")].filter(Boolean).join(" · ");
+  if (type === "patch") {
+    const volume = data.volume_ml ? `${data.volume_ml} mL` : "";
+    return [vocab.kindLabel(data.kind), (data.levels || []).join(", "), volume, data.note].filter(Boolean).join(" · ");
+  }
   const text = interpolate(gettext("%(posture)s: headache %(rating)s of 10"), { posture: vocab.postureLabel(data.posture), rating: data.headache });
   return data.note ? `${text} · ${data.note}` : text;
 }

@@ -151,8 +151,9 @@ function when(record) {
   return { patch: d.performed_at, day_log: `${d.date}T23:59:00`, impression: d.answered_at }[record.type] || d.recorded_at;
 }
 
-export async function historyScreen(main, { navigate }) {
+export async function historyScreen(main, { navigate, asking = () => false }) {
   const [records, outbox] = await Promise.all([store.all("records"), store.all("outbox")]);
+  if (asking()) return; // a delete was asked for while the lists were read
   const pending = new Set(outbox.map((row) => row.id));
   records.sort((a, b) => (when(a) < when(b) ? 1 : -1));
   const format = new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" });
