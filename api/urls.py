@@ -20,6 +20,7 @@ from api.views.notifications import (  # notifications (issue 4)
     RemindersDueView,
     WebhookStatusView,
 )
+from api.views.outcomes import OutcomesView  # clinic outcomes (issue 16)
 from api.views.patients import (
     PatientDayLogsView,
     PatientEntriesView,
@@ -76,5 +77,6 @@ urlpatterns = [
     path("reminders/preferences/", ReminderPreferenceView.as_view(), name="reminder-preferences"),
     path("reminders/due/", RemindersDueView.as_view(), name="reminders-due"),  # issue 13
     # --- end notifications ---
+    path("outcomes/", OutcomesView.as_view(), name="outcomes"),  # issue 16
     *router.urls,
 ]

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from clinic import views
+from clinic import outcomes, views
 
 app_name = "clinic"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/exports/", views.export_create, name="export-create"),
     path("exports/<uuid:job_id>/", views.export_status, name="export"),
     path("exports/<uuid:job_id>/download/", views.export_download, name="export-download"),
+    # --- Clinic outcomes (issue 16) ---
+    path("outcomes/", outcomes.outcomes_page, name="outcomes"),
+    path("outcomes/outcomes.csv", outcomes.outcomes_csv, name="outcomes-csv"),
 ]

@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from audit.admin import ReadOnlyAdmin
-from diary.models import ClinicThresholds, Flag, Patient, SymptomEntry, Treatment
+from diary.models import (
+    ClinicThresholds,
+    Flag,
+    Patient,
+    SymptomEntry,
+    Treatment,
+    TreatmentFollowUp,
+)
 
 
 @admin.register(Patient)
@@ -42,6 +49,22 @@ class TreatmentAdmin(DiaryRecordAdmin):
 class FlagAdmin(DiaryRecordAdmin):
     list_display = ("patient", "kind", "status", "detected_at", "still_supported")
     list_filter = ("kind", "status", "still_supported")
+
+
+@admin.register(TreatmentFollowUp)
+class TreatmentFollowUpAdmin(DiaryRecordAdmin):
+    """What the last evaluation found per treatment (the clinic's outcomes read it)."""
+
+    list_display = (
+        "treatment",
+        "patient",
+        "evaluable",
+        "improved_by_72h",
+        "improved_within_7d",
+        "relapse_proven_at",
+        "updated_at",
+    )
+    list_select_related = ("patient", "treatment")
 
 
 @admin.register(ClinicThresholds)

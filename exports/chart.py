@@ -8,6 +8,7 @@ state), so charts can be drawn in a worker without a display.
 
 import io
 import math
+import re
 from datetime import date, timedelta
 
 from matplotlib import rc_context
@@ -181,3 +182,72 @@ def _scores_axes(axes, data: ExportData, scores: DayScores, first: date, last: d
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelbottom=True)  # shared x: the dates under the scores too
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, fontsize=8, frameon=False)
+
+
+# --- The clinic's outcomes (issue 16): relapse-free curves in the same style ----------
+
+CURVE_COLOURS = ("#c0392b", "#2e6da4", "#16a085", "#8e44ad", "#d35400", "#555555")
+
+
+def relapse_free_chart_svg(
+    curves: list[tuple[str, list[tuple[int, float]]]], *, width_in: float = 8.5, title: str = ""
+) -> str:
+    """Kaplan-Meier relapse-free curves, one step line per group: (label, [(day, survival)])."""
+    figure = Figure(figsize=(width_in, width_in * 0.42), dpi=72, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    drawn = [(label, points) for label, points in curves if points]
+    if not drawn:
+        axes.text(0.5, 0.5, "No improved treatments in this period", ha="center",
+                  transform=axes.transAxes)  # fmt: skip
+        axes.set_axis_off()
+    for n, (label, points) in enumerate(drawn):
+        days = [day for day, _ in points]
+        survival = [100 * s for _, s in points]
+        axes.step(days, survival, where="post", linewidth=1.6,
+                  color=CURVE_COLOURS[n % len(CURVE_COLOURS)], label=label)  # fmt: skip
+    if drawn:
+        axes.set_ylim(-2, 102)
+        axes.set_xlim(left=0)
+        axes.set_ylabel("Relapse-free (%)")
+        axes.set_xlabel("Days since the treatment")
+        axes.grid(axis="y", color="#eeeeee")
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=4, fontsize=8,
+                    frameon=False)  # fmt: skip
+    if title:
+        axes.set_title(title, fontsize=10)
+    buffer = io.StringIO()
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "relapse-free"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    markup = buffer.getvalue()
+    return without_inline_styles(markup[markup.index("<svg") :])
+
+
+# SVG properties that are also presentation attributes: the only ones matplotlib writes.
+_PRESENTATION = frozenset(
+    {
+        "clip-path", "fill", "fill-opacity", "font-family", "font-size", "font-style",
+        "font-weight", "opacity", "stroke", "stroke-dasharray", "stroke-dashoffset",
+        "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-opacity",
+        "stroke-width", "text-anchor",
+    }
+)  # fmt: skip
+_STYLE_ATTRIBUTE = re.compile(r'style="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL)
+
+
+def without_inline_styles(markup: str) -> str:
+    """matplotlib's `style="..."` as presentation attributes, its `<style>` element dropped.
+
+    The pages' Content-Security-Policy (`style-src 'self'`) refuses inline styles, which
+    would leave every line of the chart unstroked; presentation attributes are not styles.
+    """
+
+    def attributes(match: re.Match) -> str:
+        pairs = [part.split(":", 1) for part in match[1].split(";") if part.strip()]
+        if any(len(pair) != 2 or pair[0].strip() not in _PRESENTATION for pair in pairs):
+            return match[0]  # something else: left as it was
+        return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    return _STYLE_ATTRIBUTE.sub(attributes, _STYLE_ELEMENT.sub("", markup))

@@ -5,7 +5,7 @@ and store the flags.
 """
 
 from .day_scores import local_day, lying_day_scores, ratings_by_day, upright_day_scores
-from .judge import judge_treatments
+from .judge import assess_treatments, judge_treatments
 from .records import (
     KINDS,
     LYING,
@@ -16,6 +16,7 @@ from .records import (
     UPRIGHT_POSTURES,
     Judgement,
     Rating,
+    TreatmentCourse,
     TreatmentEvent,
 )
 from .thresholds import Thresholds
@@ -31,7 +32,9 @@ __all__ = [
     "Judgement",
     "Rating",
     "Thresholds",
+    "TreatmentCourse",
     "TreatmentEvent",
+    "assess_treatments",
     "judge_treatments",
     "local_day",
     "lying_day_scores",

@@ -2,9 +2,9 @@
 
 Pure: the caller passes the entries, treatments, time zone, thresholds and
 "now" (`as_of`); nothing here reads a clock, a database or a file. The rules
-are DOMAIN.md "How the diary judges a treatment"; every number comes from
-`Thresholds`. Entries are facts: `as_of` only says whether the 72 hours of
-`no_response` have passed.
+are DOMAIN.md "How the diary judges a treatment" (second edition); every
+number comes from `Thresholds`. Entries are facts: `as_of` only says whether
+a checkpoint of `no_response` (72 h, 7 days) has passed.
 
 Where DOMAIN.md leaves room, this module decides:
 - Durations are elapsed time (90 days = 2160 h, 72 h = 72 h), even across a DST
@@ -14,20 +14,36 @@ Where DOMAIN.md leaves room, this module decides:
   [performed_at, next treatment or +90 days).
 - Baseline: the last 7 days if they hold at least 2 days with upright entries;
   otherwise every such day of the last 30 (the recent ones included), if at
-  least 1; otherwise the absolute scale. Baselines may span an earlier
-  treatment's follow-up: they describe the state just before this treatment.
+  least 1; otherwise the absolute scale. Days on which an earlier treatment
+  (strictly earlier: twins at one instant are judged alike) was holding are
+  left out first: from its improvement day to the day before the first day of
+  its relapse run, or to the last local day of its window if it never
+  relapsed. If leaving them out empties both look-backs, the baseline of the
+  latest earlier treatment whose days were left out is used (method
+  `earlier_treatment`); if there was no day to leave out, the absolute scale.
 - Improvement days are the local days from the treatment's day up to the local
-  day 7 days after it, each with upright entries.
-- No response looks only at entries logged by the 72 h mark (a day straddling
-  it counts its earlier part), so a later improvement does not undo it.
-- Proof time is the latest entry the proof rests on; for a rebound that can be
-  an upright entry of the same day, logged after the last lying one.
+  day 7 days after it, each with upright entries. The improvement window ends
+  at the local midnight after that day (the 7-day checkpoint).
+- No response, 72 h checkpoint: only entries logged by the 72 h mark count (a
+  day straddling it counts its earlier part), so a later improvement does not
+  undo it. With fewer than 3 upright entries by then, the 7-day checkpoint
+  judges every upright entry of the improvement window instead. Either
+  checkpoint needs the follow-up window to reach it: a next treatment before
+  it leaves that checkpoint unjudged.
+- Proof time is the latest entry the proof rests on (the checkpoint for no
+  response); for a rebound that can be an upright entry of the same day,
+  logged after the last lying one.
+- For the clinic's outcomes (`assess_treatments`): a treatment is evaluable
+  with at least `no_response_min_entries` upright entries in its improvement
+  window; improved by 72 h is the 72 h checkpoint's own test (the entries
+  logged by then), improved within 7 days is that or an improvement day in
+  the window.
 """
 
 import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from .day_scores import as_utc, as_zone, local_day, median, ratings_by_day, upright_day_scores
@@ -39,13 +55,18 @@ from .records import (
     UPRIGHT_POSTURES,
     Judgement,
     Rating,
+    TreatmentCourse,
     TreatmentEvent,
 )
 from .thresholds import Thresholds
 
 BASELINE_RECENT = "7_days"
 BASELINE_LOOK_BACK = "30_days"
+BASELINE_EARLIER = "earlier_treatment"
 BASELINE_ABSOLUTE = "absolute"
+
+CHECKPOINT_72H = "72h"
+CHECKPOINT_7D = "7d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +75,20 @@ class Baseline:
     method: str
     look_back_days: float | None
     days: dict[date, float]
+    # Earlier treatments whose holding days were left out: (treatment id, first, last day).
+    left_out: tuple[tuple[str, date, date], ...] = ()
+    earlier_treatment: str | None = None  # method BASELINE_EARLIER: whose baseline
+
+
+@dataclass(frozen=True, slots=True)
+class _Holding:
+    """Days on which an earlier treatment was holding: no baseline for a later one."""
+
+    treatment_id: str
+    performed_at: datetime
+    first: date
+    last: date
+    baseline: Baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +102,50 @@ class _FollowUp:
     thresholds: Thresholds
     baseline: Baseline
     ratings: list[Rating]  # in [start, end), time order
+    # Derived once (each is read by several rules and by the course):
+    upright: list[Rating] = field(init=False)
+    upright_days: list[date] = field(init=False)  # each upright rating's local day
+    scores: dict[date, float] = field(init=False)  # upright day scores of the window
+    logged_by_72h: list[Rating] = field(init=False)  # upright, by the 72 h checkpoint
+    in_improvement_window: list[Rating] = field(init=False)  # upright, through day 7
+    improvement: tuple[date, float] | None = field(init=False)  # first improvement day
+    improvement_by_72h: tuple[date, float] | None = field(init=False)  # in what was logged
 
-    @property
-    def upright(self) -> list[Rating]:
-        return [r for r in self.ratings if r.posture in UPRIGHT_POSTURES]
+    def __post_init__(self) -> None:
+        def derive(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        upright = [r for r in self.ratings if r.posture in UPRIGHT_POSTURES]
+        days = [local_day(r.recorded_at, self.zone) for r in upright]
+        due = self.start + timedelta(hours=self.thresholds.no_response_hours)
+        last_day = self.last_improvement_day
+        derive("upright", upright)
+        by_day: dict[date, list[int]] = {}
+        for rating, day in zip(upright, days, strict=True):
+            by_day.setdefault(day, []).append(rating.headache)
+        derive("scores", {day: median(by_day[day]) for day in sorted(by_day)})
+        derive("logged_by_72h", [r for r in upright if r.recorded_at <= due])
+        derive("upright_days", days)
+        derive(
+            "in_improvement_window",
+            [r for r, d in zip(upright, days, strict=True) if d <= last_day],
+        )
+        derive("improvement", self.first_improvement(self.scores))
+        early = upright_day_scores(self.logged_by_72h, self.zone)
+        derive("improvement_by_72h", self.first_improvement(early))
 
     def day(self, rating: Rating) -> date:
         return local_day(rating.recorded_at, self.zone)
+
+    @property
+    def last_improvement_day(self) -> date:
+        return local_day(self.start + timedelta(days=self.thresholds.improvement_days), self.zone)
+
+    @property
+    def improvement_window_end(self) -> datetime:
+        """The local midnight after the last improvement day (the 7-day checkpoint)."""
+        midnight = datetime.combine(self.last_improvement_day + timedelta(days=1), time(0))
+        return as_utc(midnight.replace(tzinfo=self.zone))
 
     def improvement_target(self) -> float:
         """The highest upright day score that counts as improved."""
@@ -91,9 +163,7 @@ class _FollowUp:
 
     def first_improvement(self, scores: dict[date, float]) -> tuple[date, float] | None:
         # Only days that have upright ratings: a missing day is never an improvement.
-        last_day = local_day(
-            self.start + timedelta(days=self.thresholds.improvement_days), self.zone
-        )
+        last_day = self.last_improvement_day
         target = self.improvement_target()
         for day, score in scores.items():
             if day > last_day:
@@ -112,6 +182,21 @@ def judge_treatments(
     thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so one shared default is safe
 ) -> list[Judgement]:
     """Every judgement the entries prove, sorted by treatment time, then kind."""
+    courses = assess_treatments(
+        ratings=ratings, treatments=treatments, tz=tz, as_of=as_of, thresholds=thresholds
+    )
+    return [judgement for course in courses for judgement in course.judgements]
+
+
+def assess_treatments(
+    *,
+    ratings: Iterable[Rating],
+    treatments: Iterable[TreatmentEvent],
+    tz: str | tzinfo,
+    as_of: datetime,
+    thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so one shared default is safe
+) -> list[TreatmentCourse]:
+    """Each treatment's course (the outcomes' facts and its judgements), in treatment order."""
     if as_of.utcoffset() is None:
         raise ValueError("as_of must be a timezone-aware datetime")
     as_of = as_utc(as_of)
@@ -119,11 +204,13 @@ def judge_treatments(
     # Input order must not matter: sort in real (UTC) time, ties by id.
     entries = sorted(map(_in_utc, ratings), key=lambda r: (r.recorded_at, r.id))
     times = [r.recorded_at for r in entries]
+    upright_times = [r.recorded_at for r in entries if r.posture in UPRIGHT_POSTURES]
     events = sorted(
         (replace(t, performed_at=as_utc(t.performed_at)) for t in treatments),
         key=lambda t: (t.performed_at, t.id),
     )
-    found: list[tuple[datetime, str, str, Judgement]] = []
+    holdings: list[_Holding] = []
+    courses: list[TreatmentCourse] = []
     for treatment in events:
         start = treatment.performed_at
         # The window closes at the next treatment *strictly* later: two records of one
@@ -136,17 +223,64 @@ def judge_treatments(
             end=end,
             zone=zone,
             thresholds=thresholds,
-            baseline=_baseline(entries, times, start, zone, thresholds),
+            baseline=_baseline(entries, times, start, zone, thresholds, holdings),
             ratings=entries[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)],
         )
-        for judgement in (
-            _relapse(follow_up),
-            _no_response(follow_up, as_of),
-            _rebound(follow_up),
-        ):
-            if judgement is not None:
-                found.append((start, treatment.id, judgement.kind, judgement))
-    return [judgement for *_, judgement in sorted(found, key=lambda item: item[:3])]
+        improvement = follow_up.improvement
+        relapse = _relapse(follow_up)
+        relapse_judgement = relapse[0] if relapse else None
+        judgements = sorted(
+            (
+                j
+                for j in (relapse_judgement, _no_response(follow_up, as_of), _rebound(follow_up))
+                if j is not None
+            ),
+            key=lambda j: j.kind,
+        )
+        if improvement is not None:
+            # Holding from the improvement day to the day before its relapse run began,
+            # or to the window's last day if it never relapsed.
+            if relapse is not None:
+                last = relapse[1] - timedelta(days=1)
+            else:
+                last = local_day(end - timedelta(microseconds=1), zone)
+            holdings.append(_Holding(treatment.id, start, improvement[0], last, follow_up.baseline))
+        courses.append(_course(follow_up, relapse_judgement, judgements, upright_times))
+    return courses
+
+
+def _course(
+    f: _FollowUp,
+    relapse: Judgement | None,
+    judgements: list[Judgement],
+    upright_times: list[datetime],
+) -> TreatmentCourse:
+    th = f.thresholds
+    improvement, early = f.improvement, f.improvement_by_72h
+    in_window, logged = f.in_improvement_window, f.logged_by_72h
+    improved_on, counted = None, []
+    if improvement is not None:
+        improved_on, counted = improvement[0], in_window
+    elif early is not None:
+        improved_on, counted = early[0], logged
+    improved_at = max((r.recorded_at for r in counted if f.day(r) == improved_on), default=None)
+    # Censored at the end of the window or the patient's last upright entry, if earlier.
+    last_upright = upright_times[-1] if upright_times else f.start
+    return TreatmentCourse(
+        treatment_id=f.treatment.id,
+        baseline=f.baseline.value,
+        baseline_method=f.baseline.method,
+        upright_entries_7d=len(in_window),
+        evaluable=len(in_window) >= th.no_response_min_entries,
+        improved_on=improved_on,
+        improved_at=improved_at,
+        improved_by_72h=early is not None,
+        improved_within_7d=improved_on is not None,
+        relapse_proven_at=relapse.proven_at if relapse else None,
+        followed_until=max(f.start, min(f.end, last_upright)),
+        improvement_window_end=f.improvement_window_end,
+        judgements=tuple(judgements),
+    )
 
 
 def _in_utc(rating: Rating) -> Rating:
@@ -158,25 +292,63 @@ def _in_utc(rating: Rating) -> Rating:
 
 
 def _baseline(
-    entries: list[Rating], times: list[datetime], start: datetime, zone: tzinfo, th: Thresholds
+    entries: list[Rating],
+    times: list[datetime],
+    start: datetime,
+    zone: tzinfo,
+    th: Thresholds,
+    holdings: list[_Holding],
 ) -> Baseline:
-    """Median of the upright day scores before the treatment: 7 days, else 30, else none."""
+    """Median of the upright day scores before the treatment: 7 days, else 30, else none.
+
+    Days on which an earlier treatment was holding are left out; if that leaves
+    none, the latest such treatment's own baseline stands in.
+    """
+    earlier = [h for h in holdings if h.performed_at < start]
     end = bisect.bisect_left(times, start)
+    left_out: dict[str, _Holding] = {}
     for method, days, min_days in (
         (BASELINE_RECENT, th.baseline_days, th.baseline_min_days),
         (BASELINE_LOOK_BACK, th.baseline_fallback_days, th.baseline_fallback_min_days),
     ):
         begin = bisect.bisect_left(times, start - timedelta(days=days))
         scores = upright_day_scores(entries[begin:end], zone)
-        if len(scores) >= min_days:
-            return Baseline(median(scores.values()), method, days, scores)
+        kept = {}
+        for day, score in scores.items():
+            holding = next((h for h in earlier if h.first <= day <= h.last), None)
+            if holding is None:
+                kept[day] = score
+            else:
+                left_out[holding.treatment_id] = holding
+        if len(kept) >= min_days:
+            return Baseline(median(kept.values()), method, days, kept, _left_out(left_out))
+    if left_out:
+        latest = max(left_out.values(), key=lambda h: (h.performed_at, h.treatment_id))
+        b = latest.baseline
+        return Baseline(
+            b.value,
+            BASELINE_EARLIER,
+            b.look_back_days,
+            b.days,
+            _left_out(left_out),
+            latest.treatment_id,
+        )
     return Baseline(None, BASELINE_ABSOLUTE, None, {})
 
 
-def _relapse(f: _FollowUp) -> Judgement | None:
-    """Improved, then a run of upright ratings back up towards the baseline."""
-    scores = upright_day_scores(f.ratings, f.zone)
-    improvement = f.first_improvement(scores)
+def _left_out(holdings: dict[str, _Holding]) -> tuple[tuple[str, date, date], ...]:
+    return tuple(
+        (h.treatment_id, h.first, h.last)
+        for h in sorted(holdings.values(), key=lambda h: (h.performed_at, h.treatment_id))
+    )
+
+
+def _relapse(f: _FollowUp) -> tuple[Judgement, date] | None:
+    """Improved, then a run of upright ratings back up towards the baseline.
+
+    Returns the judgement and the local day its run began (where holding ended).
+    """
+    improvement, scores = f.improvement, f.scores
     if improvement is None:
         return None
     improved_on = improvement[0]
@@ -188,7 +360,7 @@ def _relapse(f: _FollowUp) -> Judgement | None:
         here = (scores[day], day)
         running_best.append(min(running_best[-1], here) if running_best else here)
 
-    candidates = [r for r in f.upright if f.day(r) > improved_on]
+    candidates = [r for r, d in zip(f.upright, f.upright_days, strict=True) if d > improved_on]
     proof = _first_run(f, candidates, best_days, running_best)
     if proof is None:
         return None
@@ -222,7 +394,7 @@ def _relapse(f: _FollowUp) -> Judgement | None:
         f"{_days((proven_on - improved_on).days)} after improving to "
         f"{_num(improvement[1])}/10 on {improved_on}{best_note}; {_baseline_text(f)}."
     )
-    return Judgement(f.treatment.id, RELAPSE, proven_at, evidence)
+    return Judgement(f.treatment.id, RELAPSE, proven_at, evidence), f.day(run[0])
 
 
 def _first_run(
@@ -251,21 +423,31 @@ def _first_run(
 
 
 def _no_response(f: _FollowUp, as_of: datetime) -> Judgement | None:
-    """72 hours on, with enough upright entries logged, no improvement was reached."""
+    """No improvement by 72 h with enough entries, or else by the end of day 7."""
     th = f.thresholds
     due = f.start + timedelta(hours=th.no_response_hours)
-    if as_of < due or f.end < due:
-        return None  # not yet due, or the next treatment came first
-    logged = [r for r in f.upright if r.recorded_at <= due]
+    if f.end < due:
+        return None  # the next treatment came first
+    logged = f.logged_by_72h
+    checkpoint = CHECKPOINT_72H
     if len(logged) < th.no_response_min_entries:
-        return None  # silence is not a failed treatment
-    # Only what was logged by the deadline: a day straddling it counts its earlier part.
+        # A patient who logs less often: judged once more at the end of the window.
+        due, checkpoint = f.improvement_window_end, CHECKPOINT_7D
+        if f.improvement_by_72h is not None:
+            return None  # an improvement already seen by 72 h stands
+        logged = f.in_improvement_window
+        if f.end < due or len(logged) < th.no_response_min_entries:
+            return None  # silence is not a failed treatment
+    if as_of < due:
+        return None  # not yet due
+    # Only what was logged by the checkpoint: a day straddling 72 h counts its earlier part.
     scores = upright_day_scores(logged, f.zone)
     if f.first_improvement(scores) is not None:
         return None
     best = min(scores.values())
     evidence = _common_evidence(f)
     evidence["follow_up"] = {
+        "checkpoint": checkpoint,
         "until": due.isoformat(),
         "upright_entries": len(logged),
         "entry_ids": [r.id for r in logged],
@@ -274,8 +456,13 @@ def _no_response(f: _FollowUp, as_of: datetime) -> Judgement | None:
         "day_scores": _scores(scores),
     }
     target = _num(f.improvement_target())
+    when = (
+        f"{_num(th.no_response_hours)} h after"
+        if checkpoint == CHECKPOINT_72H
+        else f"by the end of day {_num(th.improvement_days)} after"
+    )
     evidence["summary"] = (
-        f"No improvement {_num(th.no_response_hours)} h after the {_treatment_text(f)}: "
+        f"No improvement {when} the {_treatment_text(f)}: "
         f"{len(logged)} upright entries, best day {_num(best)}/10 "
         f"(improvement needs {target}/10 or less); {_baseline_text(f)}."
     )
@@ -343,14 +530,27 @@ def _common_evidence(f: _FollowUp) -> dict[str, Any]:
         },
         "time_zone": str(f.zone),
         "window": {"start": f.start.isoformat(), "end": f.end.isoformat()},
-        "baseline": {
-            "value": None if b.value is None else _num(b.value),
-            "method": b.method,
-            "look_back_days": None if b.look_back_days is None else _num(b.look_back_days),
-            "day_scores": _scores(b.days),
-        },
+        "baseline": _baseline_evidence(b),
         "thresholds": f.thresholds.to_dict(),
     }
+
+
+def _baseline_evidence(b: Baseline) -> dict[str, Any]:
+    evidence: dict[str, Any] = {
+        "value": None if b.value is None else _num(b.value),
+        "method": b.method,
+        "look_back_days": None if b.look_back_days is None else _num(b.look_back_days),
+        "day_scores": _scores(b.days),
+    }
+    # Only when the second edition's rule applied, so older evidence keeps its shape.
+    if b.left_out:
+        evidence["left_out"] = [
+            {"treatment": treatment_id, "from": first.isoformat(), "to": last.isoformat()}
+            for treatment_id, first, last in b.left_out
+        ]
+    if b.earlier_treatment is not None:
+        evidence["earlier_treatment"] = b.earlier_treatment
+    return evidence
 
 
 def _entry(rating: Rating, zone: tzinfo) -> dict[str, Any]:
@@ -391,7 +591,15 @@ def _baseline_text(f: _FollowUp) -> str:
             f"(improved <= {_num(th.absolute_improved_max)}, "
             f"recurred >= {_num(th.absolute_recurred_min)})"
         )
-    return f"baseline {_num(b.value)}/10 (median of the {_num(b.look_back_days or 0)} days before)"
+    text = f"baseline {_num(b.value)}/10"
+    if b.method == BASELINE_EARLIER:
+        text += " (the earlier treatment's, every day since it was holding)"
+    else:
+        text += f" (median of the {_num(b.look_back_days or 0)} days before"
+        if b.left_out:
+            text += ", leaving out the days an earlier treatment was holding"
+        text += ")"
+    return text
 
 
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")

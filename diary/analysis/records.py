@@ -5,7 +5,7 @@ rows to these and back.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 LYING = "lying"
@@ -74,3 +74,28 @@ class Judgement:
     kind: str
     proven_at: datetime
     evidence: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentCourse:
+    """What the judgement found for one treatment, flagged or not (the clinic's outcomes).
+
+    Moments are UTC. `followed_until` is where a relapse-free follow-up is censored:
+    the end of the window (next treatment or 90 days) or the patient's last upright
+    entry, whichever is first.
+    """
+
+    treatment_id: str
+    baseline: float | None  # None: judged on the absolute scale
+    baseline_method: str
+    # Upright entries logged in the improvement window (through local day 7).
+    upright_entries_7d: int
+    evaluable: bool
+    improved_on: date | None
+    improved_at: datetime | None  # the last entry the improvement day's score rests on
+    improved_by_72h: bool
+    improved_within_7d: bool
+    relapse_proven_at: datetime | None
+    followed_until: datetime
+    improvement_window_end: datetime  # the 7-day checkpoint
+    judgements: tuple[Judgement, ...]

@@ -1,5 +1,6 @@
 from diary.models import lookups  # noqa: F401  (registers uuid__any)
 from diary.models.flags import ClinicThresholds, Flag, FlagKind, FlagStatus
+from diary.models.follow_ups import TreatmentFollowUp
 from diary.models.patients import Condition, EnrollmentCode, Patient, ResetCode
 from diary.models.records import (
     ASKED_CHECKPOINTS,
@@ -32,5 +33,6 @@ __all__ = [
     "ResetCode",
     "SymptomEntry",
     "Treatment",
+    "TreatmentFollowUp",
     "TreatmentKind",
 ]

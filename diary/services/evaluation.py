@@ -1,7 +1,8 @@
 """Judge a patient's treatments against their diary and keep the flags in step.
 
 Loading and saving live here; the judgement itself is the pure
-`diary.analysis.judge_treatments`. Safe to run any number of times, at once
+`diary.analysis.assess_treatments` (the judgements, and each treatment's
+course, stored as its follow-up row). Safe to run any number of times, at once
 or after a crash: one flag per (treatment, kind), enforced by the database.
 """
 
@@ -17,7 +18,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Func, JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from diary.analysis import Rating, Thresholds, TreatmentEvent, judge_treatments, local_day
+from diary.analysis import (
+    Rating,
+    Thresholds,
+    TreatmentCourse,
+    TreatmentEvent,
+    assess_treatments,
+    local_day,
+)
 from diary.analysis.context import WINDOW_DAYS, Answer, flag_context
 from diary.models import (
     ClinicThresholds,
@@ -27,6 +35,7 @@ from diary.models import (
     Patient,
     SymptomEntry,
     Treatment,
+    TreatmentFollowUp,
 )
 from diary.signals import flag_raised
 
@@ -196,18 +205,26 @@ def _evaluate_batch(
         .only("patient", "kind", "still_supported", "rechecked_at", "treatment__uuid")
     ):
         flags[flag.patient_id][(str(flag.treatment.uuid), flag.kind)] = flag
+    follow_ups = {
+        pk: values
+        for pk, *values in TreatmentFollowUp.objects.filter(patient__in=patients).values_list(
+            "treatment_id", *TreatmentFollowUp.JUDGED_FIELDS
+        )
+    }
+    changed_follow_ups: list[TreatmentFollowUp] = []
     new = []  # (patient, judgement) not flagged yet
     for patient in patients:
         result = results[patient.pk]
         ratings, treatments, treatment_pks = diaries[patient.pk]
-        judgements = judge_treatments(
+        courses = assess_treatments(
             ratings=ratings,
             treatments=treatments,
             tz=patient.timezone,
             as_of=now,
             thresholds=thresholds[patient.pk],
         )
-        judged = {(j.treatment_id, j.kind): j for j in judgements}
+        changed_follow_ups += _changed_follow_ups(patient, treatment_pks, courses, follow_ups, now)
+        judged = {(j.treatment_id, j.kind): j for c in courses for j in c.judgements}
         existing = flags[patient.pk]
         new += [(patient, j) for key, j in judged.items() if key not in existing]
         result.no_longer_supported = _recheck(existing, judged, now)
@@ -218,7 +235,35 @@ def _evaluate_batch(
         flag = _raise(patient, treatment_pks, judgement, now, context)
         if flag is not None:
             results[patient.pk].raised.append(flag)
+    if changed_follow_ups:
+        TreatmentFollowUp.objects.bulk_create(
+            changed_follow_ups,
+            update_conflicts=True,
+            unique_fields=["treatment"],
+            update_fields=["updated_at", *TreatmentFollowUp.JUDGED_FIELDS],
+        )
     return list(results.values())
+
+
+def _changed_follow_ups(
+    patient: Patient,
+    treatment_pks: dict[uuid.UUID, int],
+    courses: list[TreatmentCourse],
+    stored: dict[int, list],
+    now: dt.datetime,
+) -> list[TreatmentFollowUp]:
+    """Each treatment's follow-up row, where it differs from the stored one (or is new):
+    the hourly sweep rewrites nothing that did not change."""
+    rows = []
+    for course in courses:
+        pk = treatment_pks[uuid.UUID(course.treatment_id)]
+        values = [getattr(course, name) for name in TreatmentFollowUp.JUDGED_FIELDS]
+        if stored.get(pk) != values:
+            fields = dict(zip(TreatmentFollowUp.JUDGED_FIELDS, values, strict=True))
+            rows.append(
+                TreatmentFollowUp(treatment_id=pk, patient=patient, updated_at=now, **fields)
+            )
+    return rows
 
 
 def _patient_reported(new: list, diaries: dict) -> dict[tuple, dict]:
@@ -303,15 +348,15 @@ def _recheck(existing: dict, judged: dict, now) -> int:
     return sum(1 for flag in changed if not flag.still_supported)
 
 
-def patients_due_for_sweep(*, now: dt.datetime, chunk_size: int = 500) -> Iterator[list[str]]:
-    """Ids of every patient with a treatment in the last 90 days, in chunks."""
-    ids = (
-        Treatment.objects.live()
-        .filter(performed_at__gte=now - SWEEP_LOOKBACK)
-        .order_by("patient_id")
-        .values_list("patient_id", flat=True)
-        .distinct()
-    )
+def patients_due_for_sweep(
+    *, now: dt.datetime, chunk_size: int = 500, every_treated: bool = False
+) -> Iterator[list[str]]:
+    """Ids of every patient with a treatment in the last 90 days (or ever, with
+    `every_treated`: to fill every treatment's follow-up after a change of rules), in chunks."""
+    treatments = Treatment.objects.live()
+    if not every_treated:
+        treatments = treatments.filter(performed_at__gte=now - SWEEP_LOOKBACK)
+    ids = treatments.order_by("patient_id").values_list("patient_id", flat=True).distinct()
     chunk: list[str] = []
     for patient_id in ids.iterator(chunk_size=chunk_size):
         chunk.append(str(patient_id))

@@ -137,6 +137,8 @@ MATRIX = [
     ("me/profile/",                      "PATCH",  (401, 200, 200, 200, 200, 200, 200)),
     ("auth/password/",                   "POST",   (401, 204, 204, 204, 204, 204, 204)),
     ("patients/<pk>/reset-code/",        "POST",   (401, 403, 403, 201, 404, 201, 404)),
+    # --- Clinic outcomes (issue 16): each staff member's own clinic, whole ---
+    ("outcomes/",                        "GET",    (401, 403, 403, 200, 200, 200, 200)),
 ]
 # fmt: on
 
@@ -714,6 +716,17 @@ SUCCESS_CHECKS |= {
     ("patients/<pk>/impressions/", "POST"): impression_recorded_in_a_by_the_clinician,
     ("reminders/due/", "GET"): reminders_due_for_own_diary,
 }
+# --- Clinic outcomes (issue 16) ------------------------------------------------------
+
+
+def outcomes_of_own_clinic(world, role, response):
+    body = response.json()
+    # A's treatment is clinic 1's: counted for its staff, never for another clinic's.
+    assert body["overall"]["treatments"] == (0 if role == "coordinator_other" else 1)
+    assert str(world.cast.patient_a.pk) not in response.content.decode()
+
+
+SUCCESS_CHECKS |= {("outcomes/", "GET"): outcomes_of_own_clinic}
 
 
 # --- The contract's response shape ----------------------------------------------

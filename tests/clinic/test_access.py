@@ -44,6 +44,9 @@ MATRIX = [
     ("export-create",       "POST", (LOGIN, 403, 403, 200, 404, 200, 404)),
     ("export",              "GET",  (LOGIN, 403, 403, 200, 404, 200, 404)),
     ("export-download",     "GET",  (LOGIN, 403, 403, 200, 404, 200, 404)),
+    # Clinic outcomes (issue 16): aggregates of each staff member's own clinic.
+    ("outcomes",            "GET",  (LOGIN, 403, 403, 200, 200, 200, 200)),
+    ("outcomes-csv",        "GET",  (LOGIN, 403, 403, 200, 200, 200, 200)),
 ]
 # fmt: on
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import OperationalError
 
 from diary import tasks
-from diary.models import ClinicThresholds, Flag, FlagStatus, Patient
+from diary.models import ClinicThresholds, Flag, FlagStatus, Patient, TreatmentFollowUp
 from diary.services import evaluation
 from diary.services.evaluation import patient_evaluate, patients_due_for_sweep
 from tests.factories import EntryFactory, PatientFactory, TreatmentFactory
@@ -364,3 +364,40 @@ def test_the_diary_app_does_not_import_notifications():
                 names = [node.module or ""]
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "notifications"]
     assert offenders == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_detect_relapses_all_judges_old_treatments_too(cast):
+    old = TreatmentFactory(patient=cast.patient_b, performed_at=NOW - dt.timedelta(days=200))
+    out = io.StringIO()
+
+    call_command("detect_relapses", stdout=out)
+    assert not TreatmentFollowUp.objects.filter(treatment=old).exists()
+
+    call_command("detect_relapses", "--all", stdout=out)
+    assert TreatmentFollowUp.objects.filter(treatment=old).exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_detect_relapses_marks_flags_the_rules_no_longer_support(patched, cast):
+    # A no_response flag raised under the first edition for a second patch given two
+    # days into a relapse; the second edition calls that patch a success.
+    patient, first = patched
+    write_story(patient, [8] * 7 + [2, 2, 2, 2, 2, 8, 8] + [2] * 6)
+    second = TreatmentFactory(patient=patient, performed_at=PATCH_AT + dt.timedelta(days=7))
+    old_flag = Flag.objects.create(
+        patient=patient,
+        treatment=second,
+        kind="no_response",
+        detected_at=NOW - dt.timedelta(days=1),
+        proven_at=NOW - dt.timedelta(days=1),
+        evidence={"summary": "No improvement 72 h after ..."},
+    )
+    out = io.StringIO()
+
+    call_command("detect_relapses", stdout=out)
+
+    old_flag.refresh_from_db()
+    assert (old_flag.still_supported, old_flag.rechecked_at) == (False, NOW)
+    assert Flag.objects.filter(treatment=first, kind="relapse").exists()
+    assert "1 flags no longer supported" in out.getvalue()

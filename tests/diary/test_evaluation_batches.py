@@ -60,8 +60,9 @@ def test_one_evaluation_takes_the_same_statements_however_long_the_diary(
 
     for patient in (short, long):
         # SAVEPOINT, lock the patient (with the clinic's thresholds), treatments,
-        # entries, flags, RELEASE: nothing per entry, treatment or flag.
-        with django_assert_num_queries(6):
+        # entries, flags, follow-ups, RELEASE: nothing per entry, treatment or flag
+        # (and no follow-up written when nothing changed).
+        with django_assert_num_queries(7):
             patient_evaluate(patient_id=patient.pk, now=NOW)
 
 
@@ -72,9 +73,9 @@ def test_a_sweep_batch_costs_the_same_statements_for_one_patient_or_many(
     ids = [str(p.pk) for p in patients]
     patients_evaluate(patient_ids=ids, now=NOW)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         patients_evaluate(patient_ids=ids[:1], now=NOW)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         patients_evaluate(patient_ids=ids, now=NOW)
 
 

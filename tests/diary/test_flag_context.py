@@ -102,7 +102,7 @@ def test_quoting_costs_two_queries_for_a_whole_batch(django_assert_num_queries):
     for patient in patients:
         DayLogFactory(patient=patient, date=TREATMENT_DAY + dt.timedelta(days=2))
     ids = [str(p.pk) for p in patients]
-    # SAVEPOINT, lock, treatments, entries, flags, day logs, PGIC, then per flag
-    # a savepoint, its insert and release, then RELEASE.
-    with django_assert_num_queries(8 + 3 * 3):
+    # SAVEPOINT, lock, treatments, entries, flags, follow-ups, day logs, PGIC,
+    # per flag a savepoint, its insert and release, the follow-ups' upsert, RELEASE.
+    with django_assert_num_queries(10 + 3 * 3):
         patients_evaluate(patient_ids=ids, now=NOW)

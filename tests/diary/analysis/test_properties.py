@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diary.analysis import Judgement, Rating, TreatmentEvent, judge_treatments
+from diary.analysis import Judgement, Rating, TreatmentEvent, assess_treatments, judge_treatments
 
 # database=None: nothing written into the repository; modest example counts keep
 # each property around a second.
@@ -140,3 +140,32 @@ def test_judging_one_patient_leaves_no_trace_on_the_next(a, b):
     alone_b = b.judge(as_of)
     assert a.judge(as_of) == first_a
     assert b.judge(as_of) == alone_b
+
+
+@PROPERTY
+@given(patient=patients())
+def test_each_course_agrees_with_its_judgements(patient):
+    as_of = _far_future(patient)
+    courses = assess_treatments(
+        ratings=patient.ratings, treatments=patient.treatments, tz=patient.tz, as_of=as_of
+    )
+    assert [j for c in courses for j in c.judgements] == patient.judge(as_of)
+    assert len(courses) == len(patient.treatments)
+    performed = {t.id: t.performed_at for t in patient.treatments}
+    for course in courses:
+        kinds = {j.kind: j for j in course.judgements}
+        start = performed[course.treatment_id]
+        # Improved by 72 h is improved within 7 days; only the improved relapse.
+        assert course.improved_within_7d or not course.improved_by_72h
+        assert course.improved_within_7d == (course.improved_on is not None)
+        assert (course.relapse_proven_at is not None) == ("relapse" in kinds)
+        if course.relapse_proven_at is not None:
+            assert course.improved_within_7d
+            assert start <= course.relapse_proven_at
+        if "no_response" in kinds:
+            assert not course.improved_by_72h
+            if kinds["no_response"].evidence["follow_up"]["checkpoint"] == "7d":
+                assert not course.improved_within_7d
+                assert course.evaluable
+        assert start <= course.followed_until <= start + timedelta(days=90)
+        assert course.evaluable == (course.upright_entries_7d >= 3)

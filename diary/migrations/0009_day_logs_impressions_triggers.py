@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diary', '0007_reset_codes'),
+        ('diary', '0008_treatment_follow_ups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
