@@ -31,8 +31,12 @@ def browser():
 
 
 @pytest.fixture
-def phone(browser):
-    """new_phone() → a page in a fresh browser context: a phone of its own."""
+def phone(browser, live_server, transactional_db):
+    """new_phone() → a page in a fresh browser context: a phone of its own.
+
+    Set up after the database, so its phones are closed before the tables are
+    flushed: a sync still in flight would otherwise deadlock with the flush.
+    """
     contexts = []
 
     def new_phone(**options):
