@@ -37,7 +37,9 @@ messages: $(VENV)/.run-installed
 run: $(VENV)/.run-installed messages
 	mkdir -p var
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo
+	@# One key for seed_demo and the server, so the app link's tokens it prints are valid there.
+	export SECRET_KEY="$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	$(BIN)/python manage.py seed_demo --app-link http://127.0.0.1:$(PORT) && \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## Run the tests (PostgreSQL and Redis are used when reachable).
@@ -55,6 +57,7 @@ lint: check
 ## Clinic pages: docs/clinic-*.png from the demo data, in Debian's chromium.
 screenshots: $(VENV)/.dev-installed
 	$(BIN)/python docs/screenshots.py
+	$(BIN)/python docs/screenshots_app.py
 
 ## Benchmarks (PostgreSQL on 127.0.0.1:5432; each uses a database of its own).
 bench: $(VENV)/.dev-installed

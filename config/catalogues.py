@@ -12,13 +12,17 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE_DIR = ROOT / "locale"
+# Apps' own catalogues too: the patient app's texts (djangojs) are in patient_app/locale/.
+APP_LOCALE_DIRS = sorted(ROOT.glob("*/locale"))
 
 
 def compile_catalogues(locale_dir: Path = LOCALE_DIR) -> list[Path]:
     """Write each .mo older than its .po; answers the files written."""
     written = []
-    for po in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
+    dirs = [locale_dir, *APP_LOCALE_DIRS] if locale_dir == LOCALE_DIR else [locale_dir]
+    for po in [po for d in dirs for po in sorted(d.glob("*/LC_MESSAGES/*.po"))]:
         mo = po.with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
@@ -32,4 +36,4 @@ def compile_catalogues(locale_dir: Path = LOCALE_DIR) -> list[Path]:
 
 if __name__ == "__main__":
     for path in compile_catalogues():
-        print(f"compiled {path.relative_to(LOCALE_DIR.parent)}")
+        print(f"compiled {path.relative_to(ROOT)}")

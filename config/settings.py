@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "diary",
     "notifications",  # alerts to the care team, reminders to patients
     "exports",  # PDF / CSV / FHIR exports of a diary, built in the background
+    "patient_app",  # the patient's offline-first web app at /app/ (issue 14)
     "api",
 ]
 

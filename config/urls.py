@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("clinic/", include("clinic.urls")),  # staff web pages (issue 6)
+    path("app/", include("patient_app.urls")),  # the patient web app (issue 14)
     # Anything else under /api/ is a JSON 404, even with DEBUG on, and for a
     # POST too (a phone has no CSRF cookie; the answer changes nothing).
     re_path(r"^api/", csrf_exempt(api_aware_404)),

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import Action, RecordRevision
-from audit.services import audit_record, revisions_keep
+from audit.services import audit_record, audit_record_many, revisions_keep
 from diary.models import ASKED_CHECKPOINTS, DayLog, Impression, Patient, SymptomEntry, Treatment
 from diary.models.records import DiaryRecord
 from diary.services.changes import diary_change_begin
@@ -285,13 +285,36 @@ def record_delete(*, record: DiaryRecord, by=None, if_version_in=None) -> None:
     if record.is_deleted:
         return  # deleted meanwhile: one tombstone, one revision
     _expect(record, if_version_in)
+    records_tombstone(model=type(record), records=[record], version=version, by=by)
+
+
+def records_tombstone(
+    *, model: type[DiaryRecord], records: list[DiaryRecord], version: int, by=None
+) -> None:
+    """Tombstone live `records` of one kind and one patient, under the diary lock at `version`.
+
+    History first (each record as it was), then the tombstones, then the trail:
+    a few statements for the lot. A deleted treatment takes its live PGIC
+    answers with it, so no phone is handed answers about a treatment gone.
+    """
+    if not records:
+        return
+    record_type = RECORD_TYPE_NAMES[model]
     revisions_keep(
-        records=[record],
-        record_type=RECORD_TYPE_NAMES[type(record)],
-        change=RecordRevision.Change.DELETE,
-        by=by,
+        records=records, record_type=record_type, change=RecordRevision.Change.DELETE, by=by
     )
-    record.deleted_at = timezone.now()
-    record.version = version
-    record.save(update_fields=["deleted_at", "version", "updated_at"])
-    _audit(Action.DELETE, record)
+    now = timezone.now()
+    for record in records:
+        record.deleted_at, record.version, record.updated_at = now, version, now
+    model.objects.bulk_update(records, ["deleted_at", "version", "updated_at"])
+    audit_record_many(
+        action=Action.DELETE,
+        record_type=record_type,
+        patient_id=records[0].patient_id,
+        record_ids=[r.uuid for r in records],
+    )
+    if model is Treatment:
+        answers = list(
+            Impression.objects.filter(treatment__in=[r.pk for r in records], deleted_at=None)
+        )
+        records_tombstone(model=Impression, records=answers, version=version, by=by)

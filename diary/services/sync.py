@@ -31,6 +31,7 @@ from diary.services.records import (
     clash_key,
     find_clashes,
     has_changes,
+    records_tombstone,
     resolve_treatments,
     to_model_values,
 )
@@ -485,7 +486,6 @@ def _statuses(model, patient, items, found, version, recorded_by):
 
 def _apply_deletions(deletions: list[SyncDeletion], found, version, recorded_by=None) -> dict:
     statuses: dict[int, str | ItemError] = {}
-    now = timezone.now()
     by_model: dict[type[DiaryRecord], list[DiaryRecord]] = {}
     for deletion in deletions:
         model = RECORD_TYPES[deletion.record_type]
@@ -499,24 +499,10 @@ def _apply_deletions(deletions: list[SyncDeletion], found, version, recorded_by=
         else:
             by_model.setdefault(model, []).append(record)
             statuses[deletion.index] = DELETED
-    for model, records in by_model.items():
-        record_type = RECORD_TYPE_NAMES[model]
-        # History first: it keeps each record as it was before the tombstone.
-        revisions_keep(
-            records=records,
-            record_type=record_type,
-            change=RecordRevision.Change.DELETE,
-            by=recorded_by,
-        )
-        for record in records:
-            record.deleted_at, record.version, record.updated_at = now, version, now
-        model.objects.bulk_update(records, ["deleted_at", "version", "updated_at"])
-        audit_record_many(
-            action=Action.DELETE,
-            record_type=record_type,
-            patient_id=records[0].patient_id,
-            record_ids=[r.uuid for r in records],
-        )
+    # Treatments last: the PGIC answers they take along are then only those
+    # this batch did not already delete.
+    for model, records in sorted(by_model.items(), key=lambda kv: kv[0] is Treatment):
+        records_tombstone(model=model, records=records, version=version, by=recorded_by)
     return statuses
 
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 import time_machine
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, RecordRevision
 from diary.models import DayLog, Impression, SymptomEntry
 from diary.services.sync import SyncPosition
 from tests.factories import DayLogFactory, ImpressionFactory, TreatmentFactory
@@ -233,3 +233,81 @@ def test_an_answer_with_another_patients_id_is_refused_in_sync(cast, alice):
     (refused,) = result["impressions"]
     assert (refused["status"], refused["error"]["code"]) == ("error", "id_taken")
     assert Impression.objects.get().patient == cast.patient_b
+
+
+def _delete_patch_by_api(client, treatment):
+    return client.delete(f"/api/v1/patches/{treatment.uuid}/").status_code
+
+
+def _delete_patch_by_sync(client, treatment):
+    body = {"deleted": [{"type": "patch", "id": str(treatment.uuid)}]}
+    return statuses(client.post(URL, body, format="json").json()["deleted"])
+
+
+@pytest.mark.parametrize(
+    ("delete", "first", "replayed"),
+    [(_delete_patch_by_api, 204, 404), (_delete_patch_by_sync, ["deleted"], ["unchanged"])],
+    ids=["api", "sync"],
+)
+def test_deleting_a_treatment_deletes_its_answers(cast, alice, delete, first, replayed):
+    gone = TreatmentFactory(patient=cast.patient_a)
+    kept = TreatmentFactory(patient=cast.patient_a)
+    answers = [ImpressionFactory(treatment=gone, checkpoint=c) for c in ("72h", "7d")]
+    other = ImpressionFactory(treatment=kept, checkpoint="72h")
+    before = alice.get(URL).json()
+
+    assert delete(alice, gone) == first
+    after = alice.get(URL, {"cursor": before["cursor"]}).json()
+    listed = alice.get("/api/v1/impressions/").json()
+    events = AuditEvent.objects.filter(action="delete", record_type="impression")
+    revisions = RecordRevision.objects.filter(record_type="impression", change="delete")
+
+    assert {(d["type"], d["id"]) for d in after["deleted"]} == {
+        ("patch", str(gone.uuid)),
+        *(("impression", str(a.uuid)) for a in answers),
+    }
+    assert after["impressions"] == []
+    assert [i["id"] for i in listed["results"]] == [str(other.uuid)]
+    assert {r.record_uuid for r in revisions} == {a.uuid for a in answers}
+    assert {e.record_id for e in events} == {str(a.uuid) for a in answers}
+    assert Impression.objects.get(pk=other.pk).deleted_at is None
+
+    assert delete(alice, gone) == replayed
+    assert alice.get(URL, {"cursor": after["cursor"]}).json()["deleted"] == []
+    assert revisions.count() == 2
+    assert events.count() == 2
+
+
+def test_a_batch_deleting_a_treatment_and_its_answer_keeps_one_revision(cast, alice):
+    gone = TreatmentFactory(patient=cast.patient_a)
+    answer = ImpressionFactory(treatment=gone, checkpoint="72h")
+    body = {
+        "deleted": [
+            {"type": "patch", "id": str(gone.uuid)},
+            {"type": "impression", "id": str(answer.uuid)},
+        ]
+    }
+
+    result = alice.post(URL, body, format="json").json()
+
+    assert statuses(result["deleted"]) == ["deleted", "deleted"]
+    assert RecordRevision.objects.filter(record_uuid=answer.uuid).count() == 1
+
+
+def test_deleting_treatments_by_sync_costs_the_same_for_one_or_many(cast, alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_delete(count):
+        gone = [TreatmentFactory(patient=cast.patient_a) for _ in range(count)]
+        for treatment in gone:
+            for checkpoint in ("72h", "7d"):
+                ImpressionFactory(treatment=treatment, checkpoint=checkpoint)
+        body = {"deleted": [{"type": "patch", "id": str(t.uuid)} for t in gone]}
+        with CaptureQueriesContext(connection) as captured:
+            result = alice.post(URL, body, format="json").json()
+        assert statuses(result["deleted"]) == ["deleted"] * count
+        return len(captured)
+
+    assert queries_to_delete(1) == queries_to_delete(5)
+    assert not Impression.objects.filter(deleted_at=None).exists()
