@@ -105,7 +105,8 @@ class TokenFamily(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # Why it ended: "logout", "reused", "password", "reset", "closed".
+    # Why it ended: "logout", "logout_all" (logged out everywhere), "reused",
+    # "password", "reset", "closed".
     revoked_reason = models.CharField(max_length=16, blank=True)
 
     class Meta:

@@ -83,17 +83,32 @@ def token_refresh(*, raw: str, now: dt.datetime | None = None) -> RefreshToken:
     raise TokenReused
 
 
-def family_end(*, raw: str, now: dt.datetime | None = None) -> int:
-    """Logout: the family of this refresh token ends (every chain of it). Answers the user id."""
+def family_end(*, raw: str, everywhere: bool = False, now: dt.datetime | None = None) -> int:
+    """Logout: the family of this refresh token ends (every chain of it). Answers the user id.
+
+    `everywhere`: every family of the token's user ends (every phone's login),
+    in one UPDATE. That asks for a token of a live family: one of a login that
+    already ended (a reuse, a logout) may end itself again, never the others.
+    """
     token = _parse(raw)
     family_id = token.get(FAMILY_CLAIM)
-    if family_id is not None:
+    user_id = token[api_settings.USER_ID_CLAIM]
+    if everywhere:
+        if (
+            family_id is not None
+            and not TokenFamily.objects.filter(pk=family_id, revoked_at__isnull=True).exists()
+        ):
+            raise TokenRefused("Token is invalid or expired")
+        families_end(user=user_id, reason="logout_all", now=now)
+    elif family_id is not None:
         _revoke(TokenFamily.objects.filter(pk=family_id), reason="logout", now=now)
     token.blacklist()
-    return token[api_settings.USER_ID_CLAIM]
+    return user_id
 
 
-def families_end(*, user: User, reason: str, keep: uuid.UUID | str | None = None, now=None) -> None:
+def families_end(
+    *, user: User | int, reason: str, keep: uuid.UUID | str | None = None, now=None
+) -> None:
     """Log out every login of this user but `keep` (the one asking, if any)."""
     _revoke(TokenFamily.objects.filter(user=user).exclude(pk=keep), reason=reason, now=now)
     # Refresh tokens from before families have no family to revoke: blacklist them.

@@ -131,7 +131,9 @@ DESCRIPTIONS = {
     "auth_logout_create": "End this login: its refresh tokens (the whole token family) stop "
     "working. With "
     "`device_token` or `all_devices`, push reminders to that phone (or all of the user's) "
-    "stop too. Safe to retry; 400 `token_not_valid` means it was over already.",
+    "stop too. With `everywhere: true`, every login of the user ends, on every phone (their "
+    "refresh and access tokens stop working), and push reminders to all their phones stop. "
+    "Safe to retry; 400 `token_not_valid` means it was over already.",
     "me_retrieve": "Who is logged in: `role` (`patient`, `clinician`, `coordinator`), the "
     "clinic, and for a patient their own patient id (`patient`), which the phone keeps.",
     "patients_list": "The patients this login may read (a clinician: their care team; a "

@@ -38,6 +38,7 @@ class Action(models.TextChoices):
     DOWNLOAD = "download", "Download"
     LOGIN = "login", "Login"
     LOGIN_FAILED = "login_failed", "Failed login"
+    LOGOUT = "logout", "Logout"
     TOKEN_REFRESH = "token_refresh", "Token refresh"
     ENROLL = "enroll", "Enrolment"
     ACCOUNT_CLOSE = "account_close", "Account closed"

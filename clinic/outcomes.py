@@ -156,7 +156,7 @@ def outcomes_csv(request):
     return response
 
 
-MEASURES = ("evaluable", "improved_72h", "improved_7d", "relapsed")
+MEASURES = ("evaluable", "improved_72h", "improved_7d", "relapsed", "pgic_responders")
 
 
 def _share_cells(share: Share) -> list:

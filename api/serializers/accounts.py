@@ -31,7 +31,13 @@ class EnrollSerializer(serializers.Serializer):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = serializers.CharField(help_text="The refresh token of this login.")
+    everywhere = serializers.BooleanField(
+        default=False,
+        help_text="End every login of yours, on every phone (their refresh and access tokens "
+        "stop working), and forget every push token of yours; this refresh token must be of a "
+        "login still live.",
+    )
     # Notifications: the phone logging out stops its reminders.
     device_token = serializers.CharField(
         max_length=4096, required=False, help_text="Forget this push token of yours."

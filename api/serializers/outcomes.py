@@ -61,6 +61,10 @@ class OutcomeSerializer(serializers.Serializer):
     relapsed = ShareSerializer(
         help_text="Relapse proven later; n: evaluable treatments improved within 7 days."
     )
+    pgic_responders = ShareSerializer(
+        help_text="PGIC 1 or 2 (much or very much improved) at the 7-day checkpoint; "
+        "n: treatments with a live 7-day answer."
+    )
     median_days_to_relapse = serializers.FloatField(
         allow_null=True, help_text="Median days from treatment to the relapse proof."
     )

@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from accounts.tokens import TokenRefused, family_end, login_begin
 from api.errors import error_response
 from api.serializers.accounts import (
@@ -16,6 +17,8 @@ from api.serializers.accounts import (
 )
 from api.throttling import ScopedRateThrottle
 from api.views.auth import token_pair
+from audit.models import Action
+from audit.services import audit_record
 from diary.services.patients import EnrollmentRefused, patient_account_claim
 from diary.services.profiles import profile_of, profile_update
 from notifications.services.devices import devices_remove
@@ -58,6 +61,9 @@ class LogoutView(APIView):
     With `device_token` (one of the token owner's push tokens) or
     `all_devices: true`, the phone's push tokens go too: no reminders reach a
     logged-out phone.
+
+    `everywhere: true` ends every login of the token's owner (accounts.tokens)
+    and forgets all their push tokens, as `all_devices` does.
     """
 
     authentication_classes = []
@@ -67,18 +73,23 @@ class LogoutView(APIView):
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         try:
-            user_id = family_end(raw=serializer.validated_data["refresh"])
+            user_id = family_end(raw=data["refresh"], everywhere=data["everywhere"])
         except TokenRefused as exc:
             return error_response("token_not_valid", str(exc), status.HTTP_400_BAD_REQUEST)
-        data = serializer.validated_data
-        if data.get("device_token") or data["all_devices"]:
+        every_device = data["all_devices"] or data["everywhere"]
+        if data.get("device_token") or every_device:
             # The refresh token proves whose devices these are: never anyone else's.
-            devices_remove(
-                user_id=user_id,
-                token=data.get("device_token"),
-                every=data["all_devices"],
-            )
+            devices_remove(user_id=user_id, token=data.get("device_token"), every=every_device)
+        actor = User.objects.filter(pk=user_id).only("id", "username", "role").first()
+        audit_record(
+            action=Action.LOGOUT,
+            record_type="account",
+            record_id=user_id,
+            actor=actor,
+            detail={"everywhere": data["everywhere"]},
+        )
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 

@@ -18,6 +18,9 @@ Decisions the definitions left open:
   estimate including the relapses proven by then.
 - The median days to relapse is the median time to the proof of the treatments
   that relapsed (None without any), the figure case series report.
+- `pgic_responders` is a share of the treatments with a live PGIC answer at the
+  7-day checkpoint (any treatment, evaluable or not): those answering 1 or 2
+  (very much or much improved).
 """
 
 import math
@@ -45,6 +48,12 @@ class FollowUpFacts(NamedTuple):
     # From the treatment to the relapse proof, or to the censoring moment if none
     # (None: never evaluated yet).
     days_followed: float | None
+    # The live PGIC answer at the 7-day checkpoint, 1-7 (None: not answered).
+    pgic_7d: int | None = None
+
+
+# PGIC answers counted as a response: 1 very much improved, 2 much improved.
+PGIC_RESPONSE = (1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,7 @@ class Outcome:
     improved_72h: Share
     improved_7d: Share
     relapsed: Share
+    pgic_responders: Share
     median_days_to_relapse: float | None
     relapse_free: list[CurvePoint]
     small_numbers: bool
@@ -112,12 +122,14 @@ def outcome(facts: Iterable[FollowUpFacts]) -> Outcome:
     relapsed = [f for f in improved if f.relapsed]
     durations = [(max(0.0, f.days_followed or 0.0), f.relapsed) for f in improved]
     relapse_days = [days for days, event in durations if event]
+    answered = [f.pgic_7d for f in rows if f.pgic_7d is not None]
     return Outcome(
         treatments=len(rows),
         evaluable=share(len(evaluable), len(rows)),
         improved_72h=share(sum(f.improved_by_72h for f in evaluable), len(evaluable)),
         improved_7d=share(len(improved), len(evaluable)),
         relapsed=share(len(relapsed), len(improved)),
+        pgic_responders=share(sum(score in PGIC_RESPONSE for score in answered), len(answered)),
         median_days_to_relapse=_round(float(np.median(relapse_days))) if relapse_days else None,
         relapse_free=relapse_free_curve(durations),
         small_numbers=len(evaluable) < SMALL_NUMBERS,

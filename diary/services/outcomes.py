@@ -18,7 +18,9 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    OuterRef,
     Q,
+    Subquery,
     Value,
     When,
 )
@@ -26,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from diary.analysis.outcomes import FollowUpFacts, Outcome, outcome
-from diary.models import Approach, Condition, Treatment, TreatmentKind
+from diary.models import Approach, Checkpoint, Condition, Impression, Treatment, TreatmentKind
 
 GROUP_BY = ("approach", "kind", "volume", "condition")
 
@@ -132,6 +134,14 @@ def clinic_outcomes(
                 "performed_at",
                 Coalesce("follow_up__relapse_proven_at", "follow_up__followed_until"),
             ),
+            # At most one live answer per treatment and checkpoint (a constraint); a
+            # subquery of the same statement, on the treatment's index.
+            pgic_7d=Subquery(
+                Impression.objects.live()
+                .filter(treatment=OuterRef("pk"), checkpoint=Checkpoint.D7)
+                .order_by()
+                .values("score")[:1]
+            ),
         )
         # A LEFT JOIN: a treatment not evaluated yet still counts as a treatment.
         .values_list(
@@ -141,6 +151,7 @@ def clinic_outcomes(
             "follow_up__improved_within_7d",
             "relapsed",
             "days_followed",
+            "pgic_7d",
         )
     )
     by_group: dict[str, list[FollowUpFacts]] = defaultdict(list)

@@ -68,6 +68,11 @@ def test_logout_everywhere_forgets_every_token_of_the_caller(cast, phones):
     assert tokens() == {"b-phone"}
 
 
+def test_logout_everywhere_forgets_every_push_token_of_the_caller_too(cast, phones):
+    assert logout(cast.patient_a.user, everywhere=True).status_code == 205
+    assert tokens() == {"b-phone"}
+
+
 def test_logout_cannot_remove_someone_elses_token(cast, phones):
     assert logout(cast.patient_a.user, device_token="b-phone").status_code == 205
     assert tokens() == {"a-phone", "a-tablet", "b-phone"}

@@ -4,10 +4,11 @@ import datetime as dt
 
 import pytest
 
+from diary.models import Treatment
 from diary.services.evaluation import patients_evaluate
 from diary.services.outcomes import clinic_outcomes
 from tests.diary.analysis.test_outcomes import wilson
-from tests.factories import EntryFactory, PatientFactory, TreatmentFactory
+from tests.factories import EntryFactory, ImpressionFactory, PatientFactory, TreatmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,26 @@ def cohort(cast):
         treated(cast.other_clinic, [2, 2, 2], approach="blind", volume_ml=25),
         treated(clinic, [2, 2, 2], approach="targeted", volume_ml=15, at=PATCH_AT.replace(month=2)),
     ]
+    # PGIC answers: live 7-day ones count (targeted 2 and 1, blind 4); a tombstoned
+    # 7-day answer, a 72 h one and those outside the clinic or the period do not.
+    deleted = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
+    for patient, checkpoint, score, deleted_at in [
+        (patients[0], "7d", 2, None),
+        (patients[1], "7d", 6, deleted),  # corrected: the live answer below replaces it
+        (patients[1], "7d", 1, None),
+        (patients[2], "72h", 1, None),
+        (patients[2], "7d", 4, None),
+        (patients[3], "72h", 2, None),
+        (patients[3], "7d", 1, deleted),
+        (patients[4], "7d", 1, None),
+        (patients[5], "7d", 1, None),
+    ]:
+        ImpressionFactory(
+            treatment=Treatment.objects.get(patient=patient),
+            checkpoint=checkpoint,
+            score=score,
+            deleted_at=deleted_at,
+        )
     patients_evaluate(
         patient_ids=[str(p.pk) for p in patients], now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
     )
@@ -80,6 +101,7 @@ def test_outcomes_by_approach(cohort, cast, api):
         "improved_72h": share(0, 1),
         "improved_7d": share(0, 1),
         "relapsed": empty(),
+        "pgic_responders": share(0, 1),  # answered 4 at 7 days
         "median_days_to_relapse": None,
         "relapse_free": [],
         "small_numbers": True,
@@ -88,6 +110,8 @@ def test_outcomes_by_approach(cohort, cast, api):
     assert targeted["evaluable"] == share(2, 2)
     assert targeted["improved_72h"] == share(2, 2)
     assert targeted["relapsed"] == share(1, 2)
+    # Answered 2 and 1 at 7 days: both respond.
+    assert targeted["pgic_responders"] == {"k": 2, "n": 2, "share": 1.0, "ci95": [0.3424, 1.0]}
     assert targeted["median_days_to_relapse"] == pytest.approx(56 / 24, abs=1e-4)
     # Relapse at 2.33 days among 2; the other censored at 4.33 days.
     assert targeted["relapse_free"] == [
@@ -101,6 +125,14 @@ def test_outcomes_by_approach(cohort, cast, api):
     overall = body["overall"]
     assert overall["treatments"] == 4
     assert (overall["evaluable"], overall["improved_7d"]) == (share(3, 4), share(2, 3))
+    # 2 of 3: p = 0.6667, z^2/n = 1.2805; centre 1.3069 / 2.2805 = 0.5731,
+    # half-width 1.96 * sqrt(0.0741 + 0.1067) / 2.2805 = 0.3654.
+    assert overall["pgic_responders"] == {
+        "k": 2,
+        "n": 3,
+        "share": pytest.approx(2 / 3),
+        "ci95": [0.2077, 0.9385],
+    }
 
 
 @pytest.mark.parametrize(
@@ -114,7 +146,7 @@ def test_outcomes_by_approach(cohort, cast, api):
 def test_other_groupings_add_up_to_the_whole(cohort, cast, api, group_by, expected):
     body = api(cast.coordinator).get("/api/v1/outcomes/", {**MARCH, "group_by": group_by}).json()
     assert {g["group"]: g["treatments"] for g in body["groups"]} == expected
-    for measure in ("evaluable", "improved_72h", "improved_7d", "relapsed"):
+    for measure in ("evaluable", "improved_72h", "improved_7d", "relapsed", "pgic_responders"):
         for part in ("k", "n"):
             total = sum(g[measure][part] for g in body["groups"])
             assert total == body["overall"][measure][part]

@@ -6,9 +6,11 @@ import threading
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import TokenFamily
+from accounts.tokens import family_end
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +94,66 @@ def test_logout_ends_every_chain_of_the_family(cast):
     for chain in chains:
         assert refresh(chain["refresh"]).status_code == 401
         assert me(chain["access"]) == 401
+
+
+def logout_everywhere(token):
+    return APIClient().post(
+        "/api/v1/auth/logout/", {"refresh": token, "everywhere": True}, format="json"
+    )
+
+
+def test_logout_everywhere_ends_every_login_of_the_user_and_no_one_elses(cast):
+    here, phone, tablet = login(), login(), login()
+    bobs = login("bob")
+
+    assert logout_everywhere(here["refresh"]).status_code == 205
+
+    for other in (phone, tablet):
+        assert refresh(other["refresh"]).status_code == 401
+        assert me(other["access"]) == 401
+    assert refresh(here["refresh"]).status_code == 401
+    assert me(here["access"]) == 401
+    assert me(bobs["access"]) == 200
+    assert refresh(bobs["refresh"]).status_code == 200
+    assert set(
+        TokenFamily.objects.filter(user=cast.patient_a.user).values_list(
+            "revoked_reason", flat=True
+        )
+    ) == {"logout_all"}
+    assert not TokenFamily.objects.filter(user=cast.patient_b.user, revoked_at__isnull=False)
+
+
+def test_logout_everywhere_revokes_the_families_in_one_update(cast):
+    for _ in range(3):
+        login()
+    here = login()["refresh"]
+    with CaptureQueriesContext(connection) as queries:
+        family_end(raw=here, everywhere=True)
+    updates = [q["sql"] for q in queries if 'UPDATE "accounts_tokenfamily"' in q["sql"]]
+    assert len(updates) == 1
+
+
+def test_logout_everywhere_asks_for_a_live_login(cast):
+    """A refresh token of a login that ended already (a reuse revoked it) ends no other."""
+    stolen, other = login(), login()
+    refresh(stolen["refresh"])
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)):
+        assert refresh(stolen["refresh"]).status_code == 401  # the reuse: family revoked
+    response = logout_everywhere(stolen["refresh"])
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "token_not_valid"
+    assert me(other["access"]) == 200
+    assert refresh(other["refresh"]).status_code == 200
+
+
+def test_a_plain_logout_still_ends_this_login_only(cast):
+    here, other = login(), login()
+
+    assert logout(here["refresh"]).status_code == 205
+
+    assert refresh(here["refresh"]).status_code == 401
+    assert refresh(other["refresh"]).status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)

@@ -247,6 +247,25 @@ def test_a_token_refresh_writes_one_event_and_never_the_token(cast):
     assert_no_health_data(event, refresh, response.json()["access"])
 
 
+@pytest.mark.parametrize("everywhere", [False, True])
+def test_a_logout_writes_one_event_saying_whether_it_was_everywhere(cast, everywhere):
+    refresh = login("alice").json()["refresh"]
+
+    response = APIClient().post(
+        "/api/v1/auth/logout/", {"refresh": refresh, "everywhere": everywhere}, format="json"
+    )
+
+    assert response.status_code == 205
+    event = only_event(action="logout")
+    assert (event.outcome, event.actor_username, event.record_id) == (
+        "success",
+        "alice",
+        str(cast.patient_a.user.pk),
+    )
+    assert event.detail == {"everywhere": everywhere}
+    assert_no_health_data(event, refresh)
+
+
 # --- When the audit write fails --------------------------------------------------
 
 

@@ -35,6 +35,9 @@ def test_the_page_shows_the_table_the_curves_and_the_caution(cohort, cast):  # n
     ]
     assert "1 of 2" in page  # targeted relapsed, blind evaluable
     assert "50 %" in page
+    assert "PGIC responders at 7 days (of answered)" in page
+    # All treatments: improved by 72 h, within 7 days, and PGIC responders, 2 of 3 each.
+    assert page.count("2 of 3") == 3
     # The curve as a table beside the chart: day 3, targeted 50 % relapse-free, 1 at risk.
     day_3 = next(line for line in response.context["curve_table"] if line["day"] == 3)
     assert [(p.at_risk, p.survival) if p else None for p in day_3["cells"]] == [None, (1, 0.5)]
@@ -78,6 +81,11 @@ def test_the_csv_has_the_table_and_the_curves(cohort, cast):  # noqa: F811
     )
     assert (targeted["relapsed_ci95_low"], targeted["relapsed_ci95_high"]) == ("0.0945", "0.9055")
     assert groups["blind"]["relapsed_share"] == ""  # 0 of 0: no share
+    assert [groups["all"][f"pgic_responders_{part}"] for part in ("k", "n", "ci95_low")] == [
+        "2",
+        "3",
+        "0.2077",
+    ]
     curve = [
         (r["day"], r["at_risk"], r["relapse_free"])
         for r in rows

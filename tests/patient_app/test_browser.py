@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from accounts.models import TokenFamily
 from diary.models import DayLog, Impression, SymptomEntry, Treatment
 from diary.services.patients import enrollment_code_issue, reset_code_issue
 from tests.browser import assert_accessible, chromium, chromium_available
@@ -406,6 +407,24 @@ def test_password_change_logs_out_the_other_phone_and_log_out_clears_this_one(
         )
         == 0
     )  # nothing of the diary is left on the phone
+
+
+def test_log_out_everywhere_sends_the_other_phone_to_the_login_screen(live_server, phone, patient):
+    first, second = phone(), phone()
+    log_in(first, live_server.url)
+    log_in(second, live_server.url)
+
+    first.get_by_role("link", name="Settings").click()
+    first.get_by_role("button", name="Log out of this phone").wait_for()  # both are offered
+    first.get_by_role("button", name="Log out everywhere").click()
+    first.get_by_role("heading", name="Log in").wait_for()
+
+    # The other phone's next sync is refused: it lands on the login screen.
+    second.get_by_role("link", name="Settings").click()
+    second.get_by_role("button", name="Send and fetch now").click()
+    second.get_by_role("heading", name="Log in").wait_for()
+    assert_accessible(second)
+    assert not TokenFamily.objects.filter(user=patient.user, revoked_at__isnull=True).exists()
 
 
 @pytest.mark.parametrize("width", [320])

@@ -27,6 +27,7 @@ def treated(
     within_7d=False,
     relapse_days=None,
     followed_days=90.0,
+    pgic_7d=None,
 ) -> FollowUpFacts:
     return FollowUpFacts(
         evaluable=evaluable,
@@ -34,6 +35,7 @@ def treated(
         improved_within_7d=within_7d or by_72h,
         relapsed=relapse_days is not None,
         days_followed=followed_days if relapse_days is None else relapse_days,
+        pgic_7d=pgic_7d,
     )
 
 
@@ -67,6 +69,28 @@ def test_the_counts_of_the_series():
     assert result.relapsed.share == pytest.approx(2 / 7)
     assert result.median_days_to_relapse == 8.75  # the middle of 2.5 and 15
     assert result.small_numbers
+
+
+def test_pgic_responders_are_the_1_and_2_answers_at_7_days_of_those_answered():
+    # Seven treatments, five answered at 7 days: 1, 2 and 2 respond, 3 and 6 do not.
+    # The non-evaluable one's answer counts too: the share is of treatments answered.
+    result = outcome(
+        [
+            treated(by_72h=True, pgic_7d=1),
+            treated(by_72h=True, pgic_7d=2),
+            treated(within_7d=True, pgic_7d=3),
+            treated(pgic_7d=6),
+            treated(evaluable=False, pgic_7d=2),
+            treated(by_72h=True),  # not answered: not counted
+            treated(),
+        ]
+    )
+    assert (result.pgic_responders.k, result.pgic_responders.n) == (3, 5)
+    assert result.pgic_responders.share == 0.6
+    # p = 0.6, z^2/n = 0.7683: centre (0.6 + 0.3841) / 1.7683 = 0.5566,
+    # half-width 1.96 * sqrt(0.048 + 0.0384) / 1.7683 = 0.3258.
+    assert result.pgic_responders.ci95 == (0.2307, 0.8824)
+    assert outcome([treated(), treated(by_72h=True)]).pgic_responders == share(0, 0)
 
 
 def test_six_of_seven_has_the_wilson_interval_worked_by_hand():
@@ -117,26 +141,30 @@ def test_one_relapse_among_two_drops_to_half():
 
 
 facts = st.builds(
-    lambda evaluable, improved, early, relapse, followed: treated(
+    lambda evaluable, improved, early, relapse, followed, pgic: treated(
         evaluable=evaluable,
         by_72h=improved and early,
         within_7d=improved,
         relapse_days=relapse if improved and relapse is not None and relapse <= followed else None,
         followed_days=followed,
+        pgic_7d=pgic,
     ),
     st.booleans(),
     st.booleans(),
     st.booleans(),
     st.none() | st.floats(0.5, 90),
     st.floats(0.5, 90),
+    st.none() | st.integers(1, 7),
 )
+
+MEASURES = ("evaluable", "improved_72h", "improved_7d", "relapsed", "pgic_responders")
 
 
 @settings(max_examples=60, deadline=None, database=None)
 @given(cohort=st.lists(facts, max_size=40))
 def test_shares_lie_inside_their_interval_and_the_curve_never_rises(cohort):
     result = outcome(cohort)
-    for measure in (result.evaluable, result.improved_72h, result.improved_7d, result.relapsed):
+    for measure in (getattr(result, name) for name in MEASURES):
         assert 0 <= measure.k <= measure.n
         if measure.n:
             low, high = measure.ci95
@@ -156,6 +184,6 @@ def test_groups_add_up_to_the_whole(cohort):
     whole = outcome(f for _, f in cohort)
     parts = [outcome(f for key, f in cohort if key == group) for group in "abc"]
     assert sum(p.treatments for p in parts) == whole.treatments
-    for name in ("evaluable", "improved_72h", "improved_7d", "relapsed"):
+    for name in MEASURES:
         assert sum(getattr(p, name).k for p in parts) == getattr(whole, name).k
         assert sum(getattr(p, name).n for p in parts) == getattr(whole, name).n

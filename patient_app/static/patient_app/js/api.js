@@ -114,12 +114,14 @@ export async function logIn(name, tokens) {
   await setAuth({ username: name, access: tokens.access, refresh: tokens.refresh });
 }
 
-export async function logOut() {
+// everywhere: every login of this patient ends (every phone's), not only this one.
+export async function logOut({ everywhere = false } = {}) {
   if (auth) {
     try {
-      await anonymous("POST", "/api/v1/auth/logout/", { refresh: auth.refresh });
+      await anonymous("POST", "/api/v1/auth/logout/", everywhere ? { refresh: auth.refresh, everywhere: true } : { refresh: auth.refresh });
     } catch (error) {
-      if (error instanceof Offline) throw error; // the token would stay alive
+      // Offline, the token would stay alive; refused "everywhere", the other logins would.
+      if (error instanceof Offline || everywhere) throw error;
     }
   }
   await forget();

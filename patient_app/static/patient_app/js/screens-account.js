@@ -131,25 +131,31 @@ export async function settingsScreen(main, { navigate, setLanguage }) {
     navigate("/app/settings");
   });
   const logoutBox = h("div", { class: "logout" });
-  const logOut = async () => {
+  // everywhere: every login of the patient ends, on every phone and browser.
+  const logOut = async (everywhere) => {
     try {
-      await api.logOut();
-    } catch {
-      logoutBox.append(h("p", { class: "form-error", role: "alert" }, gettext("No connection. Try again when you are online.")));
+      await api.logOut({ everywhere });
+    } catch (error) {
+      logoutBox.append(h("p", { class: "form-error", role: "alert" }, error instanceof api.Offline
+        ? gettext("No connection. Try again when you are online.")
+        : gettext("Could not log out everywhere. Try again.")));
       return;
     }
     await store.clearAll();
     navigate("/app/login");
   };
+  const logOutButton = (label, everywhere) => h("button", { type: "button", class: "secondary", onclick: () => {
+    if (!pending) return logOut(everywhere);
+    logoutBox.replaceChildren(
+      h("p", { class: "form-error", role: "alert" }, interpolate(ngettext("%(n)s record is not sent yet and will be lost.", "%(n)s records are not sent yet and will be lost.", pending), { n: pending })),
+      h("button", { type: "button", class: "danger", onclick: () => logOut(everywhere) }, gettext("Log out anyway"))
+    );
+    logoutBox.querySelector("button").focus();
+  } }, label);
   logoutBox.append(
-    h("button", { type: "button", class: "secondary", onclick: () => {
-      if (!pending) return logOut();
-      logoutBox.replaceChildren(
-        h("p", { class: "form-error", role: "alert" }, interpolate(ngettext("%(n)s record is not sent yet and will be lost.", "%(n)s records are not sent yet and will be lost.", pending), { n: pending })),
-        h("button", { type: "button", class: "danger", onclick: logOut }, gettext("Log out anyway"))
-      );
-      logoutBox.querySelector("button").focus();
-    } }, gettext("Log out of this phone"))
+    logOutButton(gettext("Log out of this phone"), false),
+    logOutButton(gettext("Log out everywhere"), true),
+    h("p", { class: "hint" }, gettext("Logging out everywhere also ends your login on every other phone and browser."))
   );
   const passwordForm = authForm({
     title: gettext("Change password"),
