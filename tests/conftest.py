@@ -155,3 +155,16 @@ def postgres_only():
         if services_required():
             pytest.fail("REQUIRE_SERVICES is set but the tests are not on PostgreSQL")
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian chromium per test module (tests/browser.py)."""
+    from tests.browser import chromium, chromium_available
+
+    if not chromium_available():
+        if services_required():
+            pytest.fail("REQUIRE_SERVICES is set but /usr/bin/chromium is missing (see .ci/run)")
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    with chromium() as browser:
+        yield browser

@@ -13,21 +13,10 @@ from django.utils import timezone
 
 from diary.models import Flag, FlagStatus, Patient
 from exports.models import ExportJob, ExportStatus
-from tests.browser import VIEWPORT, axe_violations, chromium, chromium_available, log_in
-from tests.conftest import services_required
+from tests.browser import VIEWPORT, axe_violations, log_in
 from tests.factories import ClinicianFactory, FlagFactory, TreatmentFactory
 
 DEMO_PASSWORD = "demo-password"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not chromium_available():
-        if services_required():
-            pytest.fail("REQUIRE_SERVICES is set but /usr/bin/chromium is missing (see .ci/run)")
-        pytest.skip("needs Debian's chromium (apt-get install chromium)")
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from diary.models import Patient
-from tests.browser import assert_accessible, chromium, chromium_available, log_in
-from tests.conftest import services_required
+from tests.browser import assert_accessible, log_in
 from tests.factories import DayLogFactory
 
 
@@ -38,16 +37,6 @@ def test_the_timeline_lists_day_logs_newest_first_and_draws_the_panel(cast):
     assert "(bed-rest day)" in table and table.count("(bed-rest day)") == 1
     assert "Bob&#x27;s day" not in html and "Bob's day" not in html
     assert "Hours upright a day (day log)" in html  # the chart's panel
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not chromium_available():
-        if services_required():
-            pytest.fail("REQUIRE_SERVICES is set but /usr/bin/chromium is missing (see .ci/run)")
-        pytest.skip("needs Debian's chromium (apt-get install chromium)")
-    with chromium() as browser:
-        yield browser
 
 
 def test_on_a_phone_the_day_log_table_scrolls_inside_its_box(

@@ -97,19 +97,6 @@ def test_the_csv_has_the_table_and_the_curves(cohort, cast):  # noqa: F811
 # --- In a real browser ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from tests.browser import chromium, chromium_available
-    from tests.conftest import services_required
-
-    if not chromium_available():
-        if services_required():
-            pytest.fail("REQUIRE_SERVICES is set but /usr/bin/chromium is missing (see .ci/run)")
-        pytest.skip("needs Debian's chromium (apt-get install chromium)")
-    with chromium() as browser:
-        yield browser
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_page_in_a_browser_is_accessible_and_downloads_the_csv(live_server, browser):
     from django.core.management import call_command
