@@ -28,7 +28,20 @@ MAX_ONSET_OR_RELIEF_MINUTES = 24 * 60
 TRIGGER_CODES = tuple(TRIGGERS)
 
 
-class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
+class DiaryRecordSerializer(serializers.ModelSerializer):
+    """What every diary record carries: a note, its version and its timestamps."""
+
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Changes whenever the record does; send it as `If-Match` or sync "
+        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class EntrySerializer(NotInFutureMixin, DiaryRecordSerializer):
     """One symptom entry: how the patient feels at one moment in one posture."""
 
     id = serializers.UUIDField(source="uuid", required=False)
@@ -53,14 +66,6 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         required=False,
         max_length=len(TRIGGER_CODES),
     )
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    version = serializers.IntegerField(
-        read_only=True,
-        help_text="Changes whenever the record does; send it as `If-Match` or sync "
-        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
-    )
-    created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
 
     class Meta:
         model = SymptomEntry
@@ -112,7 +117,7 @@ class EntrySerializer(NotInFutureMixin, serializers.ModelSerializer):
         return attrs
 
 
-class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
+class TreatmentSerializer(NotInFutureMixin, DiaryRecordSerializer):
     """One treatment (a blood patch or another procedure) that relapse is judged against."""
 
     id = serializers.UUIDField(source="uuid", required=False)
@@ -129,15 +134,7 @@ class TreatmentSerializer(NotInFutureMixin, serializers.ModelSerializer):
         coerce_to_string=False,
         max_value=100,
     )
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
-    version = serializers.IntegerField(
-        read_only=True,
-        help_text="Changes whenever the record does; send it as `If-Match` or sync "
-        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
-    )
-    created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
 
     class Meta:
         model = Treatment
@@ -181,7 +178,7 @@ class MedicationSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class DayLogSerializer(serializers.ModelSerializer):
+class DayLogSerializer(DiaryRecordSerializer):
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     date = serializers.DateField(help_text="The patient's local day; one log per day.")
@@ -220,14 +217,6 @@ class DayLogSerializer(serializers.ModelSerializer):
     )
     binder = serializers.BooleanField(required=False, allow_null=True, default=None)
     medications = MedicationSerializer(many=True, required=False, max_length=20)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    version = serializers.IntegerField(
-        read_only=True,
-        help_text="Changes whenever the record does; send it as `If-Match` or sync "
-        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
-    )
-    created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
 
     class Meta:
         model = DayLog
@@ -276,7 +265,7 @@ class DayLogSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ImpressionSerializer(NotInFutureMixin, serializers.ModelSerializer):
+class ImpressionSerializer(NotInFutureMixin, DiaryRecordSerializer):
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     treatment = serializers.UUIDField(
@@ -289,15 +278,7 @@ class ImpressionSerializer(NotInFutureMixin, serializers.ModelSerializer):
         max_value=7,
         help_text="1 very much improved, 4 no change, 7 very much worse.",
     )
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    version = serializers.IntegerField(
-        read_only=True,
-        help_text="Changes whenever the record does; send it as `If-Match` or sync "
-        "`base_version` so a change made elsewhere meanwhile is not overwritten.",
-    )
     recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
 
     class Meta:
         model = Impression
