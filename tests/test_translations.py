@@ -5,14 +5,16 @@ left untranslated or fuzzy there, fails here: so does the build.
 """
 
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract, extract_from_dir
 from babel.messages.pofile import read_po
 from django.core import mail
 from django.test import override_settings
+from django.utils.translation.template import templatize
 from rest_framework.test import APIClient
 
 from notifications.models import Device, PushMessage
@@ -25,6 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("de", "fr", "es")
 APPS = ("accounts", "api", "audit", "clinic", "config", "diary", "exports", "notifications")
 KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2)}
+# What templatize() turns {% translate %} and {% blocktranslate %} into.
+TEMPLATE_KEYWORDS = {
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
@@ -45,6 +54,24 @@ def ids_in_code() -> set[str]:
     return found
 
 
+def ids_in_templates() -> set[str]:
+    """The ids of {% translate %} and {% blocktranslate %} in the apps' templates."""
+    found = set()
+    for app in (*APPS, "patient_app"):
+        for path in sorted((ROOT / app / "templates").glob("**/*")):
+            if path.suffix not in (".html", ".txt"):
+                continue
+            source = templatize(path.read_text(encoding="utf-8"), origin=str(path))
+            # Each gettext() is on one line; its X and B filler keeps the
+            # template's indentation, which Python's tokenizer would refuse.
+            source = "\n".join(line.lstrip() for line in source.splitlines())
+            for _, message, _, _ in extract(
+                "python", io.BytesIO(source.encode()), keywords=TEMPLATE_KEYWORDS
+            ):
+                found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
 def as_list(text):
     return list(text) if isinstance(text, tuple | list) else [text]
 
@@ -60,7 +87,7 @@ def test_every_message_id_has_a_translation(language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_message_of_the_code_is_in_the_catalogue(language):
     ids = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalogue(language) if m.id}
-    missing = sorted(ids_in_code() - ids)
+    missing = sorted((ids_in_code() | ids_in_templates()) - ids)
     assert not missing, f"run `manage.py makemessages -l {language}` and translate: {missing}"
 
 
