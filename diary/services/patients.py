@@ -33,19 +33,30 @@ class IssuedCode:
         return f"{settings.SITE_URL.rstrip('/')}/app/{self.kind}#code={self.code}"
 
 
-def enrollment_code_issue(*, patient: Patient, issued_by: User | None) -> IssuedCode:
-    """A fresh one-time code; earlier unused codes of this patient stop working."""
+def _one_time_code_issue(model, *, patient: Patient, issued_by, ttl, kind: str) -> IssuedCode:
+    """A fresh code of `model` (enrolment or reset); earlier unused ones stop working."""
     now = timezone.now()
-    EnrollmentCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
+    model.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
     code = enrollment_codes.new_code()
-    expires_at = now + settings.ENROLLMENT_CODE_TTL
-    EnrollmentCode.objects.create(
+    expires_at = now + ttl
+    model.objects.create(
         patient=patient,
         code_hash=enrollment_codes.code_hash(code),
         created_by=issued_by,
         expires_at=expires_at,
     )
-    return IssuedCode(code=code, expires_at=expires_at)
+    return IssuedCode(code=code, expires_at=expires_at, kind=kind)
+
+
+def enrollment_code_issue(*, patient: Patient, issued_by: User | None) -> IssuedCode:
+    """A fresh one-time code; earlier unused codes of this patient stop working."""
+    return _one_time_code_issue(
+        EnrollmentCode,
+        patient=patient,
+        issued_by=issued_by,
+        ttl=settings.ENROLLMENT_CODE_TTL,
+        kind="enrol",
+    )
 
 
 @transaction.atomic
@@ -175,15 +186,12 @@ def reset_code_issue(*, patient: Patient, issued_by: User) -> IssuedCode:
     """
     if patient.user_id is None:
         raise ValueError("only an enrolled patient has a password to reset")
-    now = timezone.now()
-    ResetCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
-    code = enrollment_codes.new_code()
-    expires_at = now + settings.RESET_CODE_TTL
-    ResetCode.objects.create(
+    issued = _one_time_code_issue(
+        ResetCode,
         patient=patient,
-        code_hash=enrollment_codes.code_hash(code),
-        created_by=issued_by,
-        expires_at=expires_at,
+        issued_by=issued_by,
+        ttl=settings.RESET_CODE_TTL,
+        kind="reset",
     )
     audit_record(
         action=Action.RESET_CODE,
@@ -192,7 +200,7 @@ def reset_code_issue(*, patient: Patient, issued_by: User) -> IssuedCode:
         patient_id=patient.pk,
         actor=issued_by,
     )
-    return IssuedCode(code=code, expires_at=expires_at, kind="reset")
+    return issued
 
 
 @transaction.atomic
