@@ -178,31 +178,28 @@ class MedicationSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+def hours_in_a_day() -> serializers.DecimalField:
+    """Hours of one day (upright, in bed), to a tenth, as a JSON number."""
+    return serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        min_value=0,
+        max_value=24,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+
+
 class DayLogSerializer(DiaryRecordSerializer):
     id = serializers.UUIDField(source="uuid", required=False)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     date = serializers.DateField(help_text="The patient's local day; one log per day.")
-    upright_hours = serializers.DecimalField(
-        max_digits=3,
-        decimal_places=1,
-        min_value=0,
-        max_value=24,
-        required=False,
-        allow_null=True,
-        coerce_to_string=False,
-    )
+    upright_hours = hours_in_a_day()
     longest_upright_minutes = serializers.IntegerField(
         min_value=0, max_value=24 * 60, required=False, allow_null=True
     )
-    bed_rest_hours = serializers.DecimalField(
-        max_digits=3,
-        decimal_places=1,
-        min_value=0,
-        max_value=24,
-        required=False,
-        allow_null=True,
-        coerce_to_string=False,
-    )
+    bed_rest_hours = hours_in_a_day()
     fluids_l = serializers.DecimalField(
         max_digits=4,
         decimal_places=2,
