@@ -19,6 +19,9 @@ unless --keep), only the audit app migrated:
    those rows: its time, and the sizes it leaves (rows copied in bulk).
 3. after: the trail emptied and the same events written again into the
    partitioned table (sizes of a live trail).
+   Beside the sizes, the median time of one request's audit write (one
+   event, one statement) on each table: partitioning must not make the
+   request path dearer.
 4. archive: the complete months written as audit_archive writes them (gzip
    CSV), bytes per event on disk.
 
@@ -153,6 +156,41 @@ def write_events(n: int, now: datetime) -> int:
     return count
 
 
+def write_cost(calls: int, now: datetime) -> float:
+    """Median ms of one request's audit write (one event, one statement, committed on
+    its own, as AuditMiddleware does). synchronous_commit off: the WAL flush would
+    drown the difference of interest, the executor's."""
+    import statistics
+
+    from django.db import connection
+
+    from audit.services import AuditScope, PendingEvent, audit_write
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    timings = []
+    for i in range(calls):
+        scope = AuditScope(ip="10.1.2.3", user_agent=APP_UA, request="POST /api/v1/entries/")
+        scope.events.append(
+            PendingEvent(
+                action="create",
+                record_type="entry",
+                record_id=str(uuid.uuid4()),
+                patient_id=str(uuid.uuid4()),
+                actor_id=1_000 + i % PATIENTS,
+                actor_username="patient",
+                actor_role="patient",
+                occurred_at=now,
+            )
+        )
+        started = time.perf_counter()
+        audit_write(scope, default_outcome="success", status_code=201)
+        timings.append(time.perf_counter() - started)
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")
+    return statistics.median(timings) * 1000
+
+
 def sizes() -> dict:
     """Bytes of the trail (all its partitions): heap, toast, each index (by its definition)."""
     from django.db import connection
@@ -215,6 +253,7 @@ def show(label: str, figures: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--writes", type=int, default=3_000, help="single writes timed")
     parser.add_argument("--db", default="csf_bench_audit")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
@@ -235,17 +274,20 @@ def main() -> None:
         n = write_events(args.events, now)
         write_seconds = time.perf_counter() - started
         before = sizes()
+        cost_before = write_cost(args.writes, now)
 
         started = time.perf_counter()
         call_command("migrate", "audit", "0007", verbosity=0)
         migrate_seconds = time.perf_counter() - started
         migrated = sizes()
-        assert migrated["rows"] == before["rows"] == n, (before["rows"], migrated["rows"], n)
+        # Every event kept (the timed writes included).
+        assert migrated["rows"] == before["rows"] + args.writes, (before["rows"], migrated["rows"])
 
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE audit_auditevent")
-        write_events(args.events, now)
+        write_events(args.events, now)  # the same events (seeded), the same moments
         after = sizes()
+        cost_after = write_cost(args.writes, now)
 
         with tempfile.TemporaryDirectory() as directory:
             archived = archive_months(
@@ -264,8 +306,12 @@ def main() -> None:
         for column, size in sorted(before["columns"].items(), key=lambda item: -item[1]):
             print(f"    {column:<16} {size:>6.1f}")
         print(
-            f"migration 0007 on {n:,} events: {migrate_seconds:.1f} s "
-            f"({n / migrate_seconds:,.0f} events/s)"
+            f"migration 0007 on {migrated['rows']:,} events: {migrate_seconds:.1f} s "
+            f"({migrated['rows'] / migrate_seconds:,.0f} events/s)"
+        )
+        print(
+            f"one request's audit write (median of {args.writes:,}): {cost_before:.3f} ms before, "
+            f"{cost_after:.3f} ms after ({cost_after / cost_before:.2f}x; machine load applies)"
         )
         print(
             f"archive: {len(archived)} complete months, {archive_rows:,} events, "
