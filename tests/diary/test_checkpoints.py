@@ -6,7 +6,6 @@ import threading
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connections
 
 from config.celery import BEAT_START_TASKS
 from diary import tasks
@@ -15,6 +14,7 @@ from diary.services.checkpoints import checkpoints_claim, checkpoints_judge
 from diary.services.evaluation import patient_evaluate
 from diary.signals import flag_raised
 from tests.factories import EntryFactory, PatientFactory, TreatmentFactory
+from tests.notifications.test_alerts import run_together  # each on its own connection
 
 pytestmark = pytest.mark.django_db
 
@@ -135,28 +135,6 @@ def test_a_claim_whose_worker_died_is_claimed_again_after_its_lease():
 
 
 # --- Two beat processes at once, on the real PostgreSQL -----------------------------------
-
-
-def run_together(*functions):
-    """Start the functions at the same instant, each on its own connection."""
-    barrier = threading.Barrier(len(functions))
-    errors = []
-
-    def run(function):
-        try:
-            barrier.wait()
-            function()
-        except Exception as exc:  # surfaced to the test below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
 
 
 @pytest.mark.django_db(transaction=True)
