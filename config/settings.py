@@ -446,6 +446,15 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": env.int("PURGE_INTERVAL_SECONDS", default=86400),
     },
 }
+# The trail's monthly partitions on PostgreSQL (docs/audit.md): the daily job
+# keeps this month's and the next AUDIT_PARTITIONS_AHEAD months' made.
+AUDIT_PARTITIONS_AHEAD = env.int("AUDIT_PARTITIONS_AHEAD", default=3)
+CELERY_BEAT_SCHEDULE |= {
+    "ensure-audit-partitions": {
+        "task": "audit.tasks.ensure_audit_partitions",
+        "schedule": env.int("AUDIT_PARTITION_INTERVAL_SECONDS", default=86400),
+    },
+}
 # --- end audit trail and abuse protection ---
 
 # --- API v1.1 (issue 12): token families keep a row per refresh; expired ones go daily.
