@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diary', '0010_patient_record_number'),
+        ('diary', '0011_follow_up_next_checkpoint'),
     ]
 
     operations = [
