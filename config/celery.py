@@ -29,11 +29,13 @@ IDEMPOTENT_DB_TASK = {
 }
 
 # Run at once when beat starts, not one interval later: the outbox's
-# re-dispatch, the notifications sweep and the relapse sweep (whose first run
-# used to come an hour after a deploy).
+# re-dispatch, the notifications sweep, the due checkpoints and the relapse
+# sweep (daily: its first run would come a day after a deploy; it also fills
+# the checkpoints of treatments judged before they were stored).
 BEAT_START_TASKS = (
     "diary.tasks.redispatch_evaluations",
     "notifications.tasks.sweep_notifications",
+    "diary.tasks.judge_due_checkpoints",
     "diary.tasks.sweep_relapses",
 )
 
