@@ -142,9 +142,8 @@ def partitions_ensure(*, now: datetime.datetime, ahead: int, using: str = "defau
 
 def months_ensure(months: Iterable[datetime.date], *, using: str = "default") -> list[str]:
     """Make the partitions of `months` not made yet; events of those months
-    waiting in the default partition move into them. A month that was
-    archived (detached, or dropped with its file written) is made again only
-    when asked by name here."""
+    waiting in the default partition move into them. A detached month (archived,
+    not dropped) is not made again: late events of it stay in the default."""
     if not trail_partitioned(using):
         return []
     with transaction.atomic(using=using), connections[using].cursor() as cursor:

@@ -19,6 +19,9 @@ unless --keep), only the audit app migrated:
    those rows: its time, and the sizes it leaves (rows copied in bulk).
 3. after: the trail emptied and the same events written again into the
    partitioned table (sizes of a live trail).
+   Then the median time of one request's audit write (one event, one
+   statement) on each table, alternating (migrating back and forth) so both
+   see the same load: partitioning must not make the request path dearer.
 4. archive: the complete months written as audit_archive writes them (gzip
    CSV), bytes per event on disk.
 
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -153,6 +157,39 @@ def write_events(n: int, now: datetime) -> int:
     return count
 
 
+def write_cost(calls: int, now: datetime) -> float:
+    """Median ms of one request's audit write (one event, one statement, committed on
+    its own, as AuditMiddleware does). synchronous_commit off: the WAL flush would
+    drown the difference of interest, the executor's."""
+    from django.db import connection
+
+    from audit.services import AuditScope, PendingEvent, audit_write
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    timings = []
+    for i in range(calls):
+        scope = AuditScope(ip="10.1.2.3", user_agent=APP_UA, request="POST /api/v1/entries/")
+        scope.events.append(
+            PendingEvent(
+                action="create",
+                record_type="entry",
+                record_id=str(uuid.uuid4()),
+                patient_id=str(uuid.uuid4()),
+                actor_id=1_000 + i % PATIENTS,
+                actor_username="patient",
+                actor_role="patient",
+                occurred_at=now,
+            )
+        )
+        started = time.perf_counter()
+        audit_write(scope, default_outcome="success", status_code=201)
+        timings.append(time.perf_counter() - started)
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")
+    return statistics.median(timings) * 1000
+
+
 def sizes() -> dict:
     """Bytes of the trail (all its partitions): heap, toast, each index (by its definition)."""
     from django.db import connection
@@ -215,6 +252,8 @@ def show(label: str, figures: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--writes", type=int, default=2_000, help="single writes timed")
+    parser.add_argument("--rounds", type=int, default=3, help="plain/partitioned alternations")
     parser.add_argument("--db", default="csf_bench_audit")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
@@ -244,8 +283,17 @@ def main() -> None:
 
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE audit_auditevent")
-        write_events(args.events, now)
+        write_events(args.events, now)  # the same events (seeded), the same moments
         after = sizes()
+
+        # The request path's share: alternate the two tables (the migration both
+        # ways keeps the rows), so both see the same minutes of machine load.
+        costs = []
+        for _ in range(args.rounds):
+            call_command("migrate", "audit", "0006", verbosity=0)
+            plain = write_cost(args.writes, now)
+            call_command("migrate", "audit", "0007", verbosity=0)
+            costs.append((plain, write_cost(args.writes, now)))
 
         with tempfile.TemporaryDirectory() as directory:
             archived = archive_months(
@@ -264,9 +312,15 @@ def main() -> None:
         for column, size in sorted(before["columns"].items(), key=lambda item: -item[1]):
             print(f"    {column:<16} {size:>6.1f}")
         print(
-            f"migration 0007 on {n:,} events: {migrate_seconds:.1f} s "
-            f"({n / migrate_seconds:,.0f} events/s)"
+            f"migration 0007 on {migrated['rows']:,} events: {migrate_seconds:.1f} s "
+            f"({migrated['rows'] / migrate_seconds:,.0f} events/s)"
         )
+        for plain, partitioned in costs:
+            print(
+                f"one request's audit write (median of {args.writes:,}): {plain:.3f} ms plain, "
+                f"{partitioned:.3f} ms partitioned ({partitioned / plain:.2f}x)"
+            )
+        ratio = statistics.median(partitioned / plain for plain, partitioned in costs)
         print(
             f"archive: {len(archived)} complete months, {archive_rows:,} events, "
             f"{archive_bytes / 1e6:.1f} MB gzip CSV = {archive_bytes / archive_rows:.1f} B/event"
@@ -274,7 +328,7 @@ def main() -> None:
         print(
             f"audit_size: {per_event(before):.0f} B/event before, {per_event(after):.0f} after "
             f"({per_event(after) / per_event(before):.2f}x), archived "
-            f"{archive_bytes / archive_rows:.0f} B/event"
+            f"{archive_bytes / archive_rows:.0f} B/event, write {ratio:.2f}x"
         )
     finally:
         from django.db import connections

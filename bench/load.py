@@ -75,6 +75,9 @@ EVALUATION_TASKS = (
     "diary.tasks.evaluate_patients",
 )
 MIX = (("entry", 70), ("pull", 15), ("month", 10), ("batch", 5))
+# Requests on the wire at most (--max-in-flight); later arrivals wait here, in
+# a plain FIFO (httpx's own pool gets slow with hundreds of waiters), timed.
+IN_FLIGHT: list[asyncio.Semaphore] = []
 
 
 # --- Child processes -------------------------------------------------------------
@@ -326,19 +329,37 @@ class Outcome:
     detail: str = ""
 
 
-async def send(client: httpx.AsyncClient, req: Request) -> tuple[str | None, str]:
+async def send(
+    client: httpx.AsyncClient, req: Request, deadline: float = 60.0
+) -> tuple[str | None, str]:
+    """Send one request; (error kind or None, detail). `deadline`: the whole
+    request, waiting for a free connection (IN_FLIGHT) included."""
     headers = {"Content-Type": "application/json", **req.headers}
     params = req.params
     if req.phone is not None:
         headers["Authorization"] = f"Bearer {req.phone.token}"
         if req.kind == "pull" and req.phone.cursor:
             params = {"cursor": req.phone.cursor}
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline
+    gate = IN_FLIGHT[0]
     try:
+        async with asyncio.timeout(deadline):
+            await gate.acquire()
+    except TimeoutError:
+        return "no connection free within the deadline", f"{deadline:g} s"
+    try:
+        # httpx's own timeouts from here: cancelling a request mid-flight could
+        # leave a fresh connection idle in its pool, and a sync gunicorn worker
+        # blocks reading it (as behind no proxy it would on any silent client).
         response = await client.request(
-            req.method, req.url, content=req.body, headers=headers, params=params
-        )
+            req.method, req.url, content=req.body, headers=headers, params=params,
+            timeout=max(0.1, give_up - loop.time()),
+        )  # fmt: skip
     except httpx.HTTPError as exc:
         return type(exc).__name__, str(exc)[:200]
+    finally:
+        gate.release()
     if response.status_code not in req.expect:
         return f"HTTP {response.status_code}", response.text[:200]
     if req.kind == "pull":
@@ -349,7 +370,11 @@ async def send(client: httpx.AsyncClient, req: Request) -> tuple[str | None, str
 
 
 async def open_loop(
-    client: httpx.AsyncClient, rate: float, duration: float, next_request: Callable[[], Request]
+    client: httpx.AsyncClient,
+    rate: float,
+    duration: float,
+    next_request: Callable[[], Request],
+    deadline: float,
 ) -> tuple[list[Outcome], float, float]:
     """Requests at a fixed arrival rate; (outcomes, wall seconds, worst send lag)."""
     loop = asyncio.get_running_loop()
@@ -358,7 +383,7 @@ async def open_loop(
     lags: list[float] = []
 
     async def one(req: Request, scheduled: float) -> None:
-        error, detail = await send(client, req)
+        error, detail = await send(client, req, deadline)
         outcomes.append(Outcome(req.kind, loop.time() - scheduled, error, detail))
 
     start = loop.time() + 0.05
@@ -381,6 +406,7 @@ async def closed_loop(
     concurrency: int,
     duration: float,
     next_request: Callable[[], Request],
+    deadline: float,
 ) -> tuple[list[Outcome], float, float]:
     """`concurrency` clients, each sending its next request when the last is answered."""
     loop = asyncio.get_running_loop()
@@ -392,7 +418,7 @@ async def closed_loop(
         while loop.time() < end:
             req = next_request()
             sent = loop.time()
-            error, detail = await send(client, req)
+            error, detail = await send(client, req, deadline)
             outcomes.append(Outcome(req.kind, loop.time() - sent, error, detail))
 
     await asyncio.gather(*(user() for _ in range(concurrency)))
@@ -414,6 +440,7 @@ class Step:
     client_cpu: float = 0.0
     sessions: int = 0
     evaluations: int = 0
+    committed: int = 0  # write transactions the server committed (diary versions)
     drained_in: float = 0.0
 
     @property
@@ -422,7 +449,9 @@ class Step:
 
     @property
     def writes(self) -> int:
-        return sum(1 for o in self.ok if o.kind in ("entry", "batch"))
+        """Write requests the server committed, answered or not (a client that
+        gave up does not stop the server, nor the job its write queues)."""
+        return self.committed
 
     @property
     def achieved(self) -> float:
@@ -476,7 +505,15 @@ class Meters:
             "client": time.process_time(),
             "sessions": self.sessions(),
             "evaluations": self.evaluations(),
+            "versions": self.diary_versions(),
         }
+
+    def diary_versions(self) -> int:
+        """Every committed diary write bumps its patient's version once."""
+        with psycopg.connect(pg_url(self.db), autocommit=True) as conn:
+            return conn.execute(
+                "SELECT coalesce(sum(diary_version), 0) FROM diary_patient"
+            ).fetchone()[0]
 
     def wait_for_start_sweep(self, timeout: float) -> float:
         """Until the worker has run the relapse sweep beat queues when it starts."""
@@ -513,9 +550,23 @@ class Meters:
             time.sleep(0.25)
         return time.monotonic() - start
 
+    def settle(self, timeout: float) -> float:
+        """Wait until gunicorn has finished the requests still in its backlog (an
+        overloaded step leaves some whose client gave up: the server answers them
+        anyway) and the worker the jobs; seconds waited."""
+        start = time.monotonic()
+        web = group_cpu(self.web.proc.pid)
+        while time.monotonic() - start < timeout:
+            time.sleep(0.5)
+            now = group_cpu(self.web.proc.pid)
+            if now - web < 0.05:  # under 10 % of a core: its backlog is done
+                break
+            web = now
+        return time.monotonic() - start + self.drain(max(1.0, timeout - (time.monotonic() - start)))
+
 
 def measure(meters: Meters, step: Step, before: dict[str, float], drain_timeout: float) -> Step:
-    step.drained_in = meters.drain(drain_timeout)
+    step.drained_in = meters.settle(drain_timeout)
     time.sleep(1.0)  # sessions that just ended reach pg_stat_database
     after = meters.snapshot()
     step.worker_cpu = after["worker"] - before["worker"]
@@ -523,6 +574,7 @@ def measure(meters: Meters, step: Step, before: dict[str, float], drain_timeout:
     step.client_cpu = after["client"] - before["client"]
     step.sessions = int(after["sessions"] - before["sessions"])
     step.evaluations = int(after["evaluations"] - before["evaluations"])
+    step.committed = int(after["versions"] - before["versions"])
     return step
 
 
@@ -604,7 +656,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=25.0, help="seconds per open-loop step")
     parser.add_argument("--max-duration", type=float, default=15.0, help="seconds per closed loop")
     parser.add_argument("--concurrency", type=int, default=8, help="closed-loop clients")
-    parser.add_argument("--timeout", type=float, default=30.0, help="a request's timeout, s")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="a request's deadline (s), queueing included"
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=256,
+        help="client connections at most; later arrivals wait for one (their wait is timed)",
+    )
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     parser.add_argument("--quick", action="store_true", help="6 s steps, 5 s closed loops")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
@@ -619,7 +679,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def _terminate(signum, frame) -> None:
-    raise KeyboardInterrupt  # SIGTERM: the same clean shutdown as Ctrl-C
+    # SIGTERM: the same clean shutdown as Ctrl-C (asyncio's own SIGINT handler
+    # cancels the load while it runs; otherwise SIGINT raises KeyboardInterrupt).
+    signal.raise_signal(signal.SIGINT)
 
 
 def main() -> None:
@@ -648,6 +710,9 @@ def main() -> None:
         except KeyboardInterrupt:
             print("\ninterrupted: stopping the children", file=sys.stderr)
         finally:
+            # A second Ctrl-C must not leave children or the database behind.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             stack.close()  # children first (they hold sessions on the database)
             with contextlib.suppress(Exception):
                 flush_redis(args.redis_dbs)
@@ -700,8 +765,12 @@ def run(args: argparse.Namespace, env: dict[str, str], root: Path, stack) -> Non
 
 async def drive(args, web, worker, meters, phones, bare_patient) -> None:
     rng = random.Random(1800)
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-    timeout = httpx.Timeout(args.timeout, pool=args.timeout)
+    IN_FLIGHT[:] = [asyncio.Semaphore(args.max_in_flight)]
+    # Sync workers close every connection: keep none idle (an idle one would
+    # hold a worker); others keep them alive as a phone's client would.
+    keep = 0 if args.worker_class == "sync" else args.max_in_flight
+    limits = httpx.Limits(max_connections=args.max_in_flight, max_keepalive_connections=keep)
+    timeout = httpx.Timeout(args.timeout)
     async with httpx.AsyncClient(
         base_url=f"http://{HOST}:{web.port}", limits=limits, timeout=timeout
     ) as client:
@@ -736,15 +805,16 @@ async def drive(args, web, worker, meters, phones, bare_patient) -> None:
                 {"X-Bench-Patient": bare_patient},
             )  # fmt: skip
 
+        t, c = args.timeout, args.concurrency
         plan: list[tuple[str, str, Callable]] = [
-            (f"bare insert, closed x{args.concurrency}", "max",
-             lambda: closed_loop(client, args.concurrency, args.max_duration, bare)),
+            (f"bare insert, closed x{c}", "max",
+             lambda: closed_loop(client, c, args.max_duration, bare, t)),
             *[("mix, open", f"{r:g}/s",
-               lambda r=r: open_loop(client, r, args.duration, mix)) for r in args.rates],
+               lambda r=r: open_loop(client, r, args.duration, mix, t)) for r in args.rates],
             ("single entry, open", f"{args.entry_rate:g}/s",
-             lambda: open_loop(client, args.entry_rate, args.duration, entry)),
-            (f"single entry, closed x{args.concurrency}", "max",
-             lambda: closed_loop(client, args.concurrency, args.max_duration, entry)),
+             lambda: open_loop(client, args.entry_rate, args.duration, entry, t)),
+            (f"single entry, closed x{c}", "max",
+             lambda: closed_loop(client, c, args.max_duration, entry, t)),
         ]  # fmt: skip
         print_header()
         steps = []
