@@ -370,7 +370,7 @@ async def send(
         async with asyncio.timeout(deadline):
             await gate.acquire()
     except TimeoutError:
-        return "no connection free within the deadline", f"{deadline:g} s"
+        return "no answer within the deadline", f"waited for a free connection {deadline:g} s"
     try:
         # httpx's own timeouts from here: cancelling a request mid-flight could
         # leave a fresh connection idle in its pool, and a sync gunicorn worker
@@ -379,7 +379,9 @@ async def send(
             req.method, req.url, content=req.body, headers=headers, params=params,
             timeout=max(0.1, give_up - loop.time()),
         )  # fmt: skip
-    except httpx.HTTPError as exc:
+    except httpx.TimeoutException as exc:  # connect, write or read: past the deadline
+        return "no answer within the deadline", f"{type(exc).__name__} after {deadline:g} s"
+    except httpx.HTTPError as exc:  # refused, reset, cut off: a fault, not load
         return type(exc).__name__, str(exc)[:200]
     finally:
         gate.release()
