@@ -30,7 +30,7 @@ def count_in_windows(windows: list[tuple[str, int]]) -> list[int]:
     if isinstance(cache, RedisCache):
         # One round trip for all; the counters are raw Redis integers.
         keys = [cache.make_and_validate_key(key) for key, _ in windows]
-        pipe = cache._cache.get_client(keys[0], write=True).pipeline(transaction=False)
+        pipe = _client(cache, keys[0]).pipeline(transaction=False)
         for key, (_, seconds) in zip(keys, windows, strict=True):
             pipe.set(key, 0, ex=seconds, nx=True)
             pipe.incr(key)
@@ -44,6 +44,15 @@ def count_in_windows(windows: list[tuple[str, int]]) -> list[int]:
             cache.set(key, 1, seconds)
             counts.append(1)
     return counts
+
+
+def _client(cache: RedisCache, key: str) -> redis.Redis:
+    # Django builds a redis.Redis per call, which costs more than the round
+    # trip; one a backend (a thread) on the same connection pool does not.
+    client = getattr(cache, "_throttle_client", None)
+    if client is None:
+        client = cache._throttle_client = cache._cache.get_client(key, write=True)
+    return client
 
 
 class WindowThrottle(throttling.SimpleRateThrottle):

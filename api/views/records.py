@@ -1,6 +1,8 @@
 """Diary records (entries, treatments, day logs, PGIC answers): the patient
 writes, the care team reads; clinicians may record treatments and PGIC answers."""
 
+import functools
+
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -146,6 +148,13 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
     )
 
 
+@functools.cache
+def shower(serializer_class):
+    """One serializer a process to show created records: its fields are built
+    once, not per request (showing reads no state of the instance)."""
+    return serializer_class()
+
+
 def create_validated(values, *, shown_by, model, patient, recorded_by=None) -> Response:
     """Service → shape, for values already validated (`shown_by` shows the record)."""
     record_uuid = values.pop("uuid", None)
@@ -161,7 +170,7 @@ def create_validated(values, *, shown_by, model, patient, recorded_by=None) -> R
         return write_refused(exc)
     return with_etag(
         Response(
-            shown_by(record).data,
+            shower(shown_by).to_representation(record),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
     )
