@@ -51,8 +51,6 @@ from bench.harness import (
 from bench.sync_ingest import LOGIN_PATH, Cast
 
 ENTRIES_PATH = "/api/v1/entries/"
-import os
-DEBUG_REDIS = os.environ.get("DEBUG_REDIS")
 
 
 def entry_body(i: int) -> bytes:
@@ -112,8 +110,6 @@ class RedisRoundTrips:
 
         def counting(conn, *args, **kwargs):
             self.count += 1
-            if DEBUG_REDIS:
-                print("redis:", repr(args[0])[:200])
             return self.original(conn, *args, **kwargs)
 
         AbstractConnection.send_packed_command = counting
