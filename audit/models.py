@@ -5,7 +5,10 @@ ended: never the health data itself, never a token or password. It is
 append-only: no code path updates or deletes a row, the admin is read-only,
 and on PostgreSQL a trigger refuses UPDATE and DELETE (migration 0002). It
 holds plain ids, not foreign keys, so it outlives the users and diaries it
-describes (a diary removed after its retention period keeps its trail).
+describes (a diary removed after its retention period keeps its trail). On
+PostgreSQL the table is partitioned by month of `occurred_at` (migration 0007,
+audit/partitions.py); old months are archived to files by an operator
+(audit/archive.py).
 
 `RecordRevision` keeps the earlier versions of an edited or deleted entry or
 treatment. That *is* health data, so it belongs to the diary: it goes when
@@ -55,6 +58,8 @@ class Outcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
+    # On PostgreSQL the table's key is (id, occurred_at), as partitioning asks;
+    # `id` alone stays the model's primary key (one sequence keeps it unique).
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)  # UTC (USE_TZ)
     actor_id = models.BigIntegerField(null=True, blank=True)
     # The username as typed, for a failed login; the login's for the others.
@@ -78,7 +83,6 @@ class AuditEvent(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["patient_id", "occurred_at"], name="audit_patient_time"),
-            models.Index(fields=["actor_id", "occurred_at"], name="audit_actor_time"),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,16 @@ At each size (the same database grows: 1k, then 9k more for 10k):
 
 Goal (issue 3): a 100k-patient sweep in <= 10 minutes on this 2-core machine,
 i.e. >= ~167 patients/s; the on-write evaluation must not grow with N.
+
+Then the minute-ly checkpoint job (issue 18) at 100,000 patients of whom 1 % have
+a no-response checkpoint due (`--checkpoint-total`, `--checkpoint-due`): the
+database gets cheap patients (a treatment and its follow-up row each, no
+entries; ~3 % waiting for a checkpoint later) up to the total, and the first
+1 % of the real diaries have their checkpoint made due. Timed: one run of
+`judge_due_checkpoints` (claim, then judge each claimed patient: what beat and
+the workers do, here in one process), first raising those patients' flags
+again, then steady; and the claim alone with nothing due. Printed beside the
+full sweep's 100k projection. Goal: <= 30 s. The cheap rows are deleted after.
 """
 
 from __future__ import annotations
@@ -478,6 +488,194 @@ def on_write(built: list[Story], samples: int, seed: int, show_queries: bool) ->
     )
 
 
+# --- the checkpoint job at 100k (issue 18) ------------------------------------------
+
+
+CHECKPOINT_GOAL_SECONDS = 30
+CHEAP_CLINIC = "Bench checkpoint clinic (cheap rows)"
+CHEAP_WAITING_EVERY = 33  # ~3 % of the cheap follow-ups wait for a checkpoint later
+
+
+def build_cheap(dbname: str, count: int, batch: int = 20_000) -> float:
+    """`count` patients with one old treatment and its follow-up row each, no entries:
+    the rows the checkpoint claim reads past. Returns seconds."""
+    from accounts.models import Clinic
+    from diary.models import Patient, Treatment, TreatmentFollowUp
+
+    t0 = time.perf_counter()
+    clinic = Clinic.objects.create(name=CHEAP_CLINIC)
+    now = datetime.now(UTC)
+    created = f"{now.replace(tzinfo=None)}+00"
+    rng = random.Random(count)
+    with psycopg.connect(pg_url(dbname)) as conn:
+        conn.execute("SET synchronous_commit = off")
+        for lo in range(0, count, batch):
+            patients, treatments = [], []
+            for i in range(lo, min(count, lo + batch)):
+                pid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                at = now - timedelta(days=i % 365, minutes=rng.randint(0, 1439))
+                patients.append(
+                    f"{pid}\t{clinic.pk}\tCheap patient {i:06d}\tUTC\tunknown\t1\t{created}\n"
+                )
+                treatments.append(
+                    f"{uuid.uuid4()}\t{pid}\t\t{created}\t{created}\t1\t"
+                    f"{at.replace(tzinfo=None)}+00\t0\tepidural_blood_patch\tblind\t"
+                    '["L3/L4"]\t20.0\n'
+                )
+            with conn.cursor() as cur:
+                _copy(cur, Patient, PATIENT_COLUMNS, ["".join(patients)])
+                _copy(cur, Treatment, TREATMENT_COLUMNS, ["".join(treatments)])
+            conn.commit()
+        # Their follow-ups: nothing judged (no entries); a few wait for a later checkpoint.
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {fu} (treatment_id, patient_id, updated_at, baseline_method,"
+                " upright_entries_7d, evaluable, improved_by_72h, improved_within_7d,"
+                " followed_until, improvement_window_end, next_checkpoint_at)"
+                " SELECT t.id, t.patient_id, %(now)s, 'absolute', 0, false, false, false,"
+                " t.performed_at, t.performed_at + interval '8 days',"
+                " CASE WHEN t.id %% {every} = 0"
+                " THEN %(now)s + (t.id %% 10080) * interval '1 minute' END"
+                " FROM {t} t JOIN {p} p ON p.id = t.patient_id WHERE p.clinic_id = %(clinic)s"
+            ).format(
+                fu=sql.Identifier(TreatmentFollowUp._meta.db_table),
+                t=sql.Identifier(Treatment._meta.db_table),
+                p=sql.Identifier(Patient._meta.db_table),
+                every=sql.Literal(CHEAP_WAITING_EVERY),
+            ),
+            {"now": now, "clinic": clinic.pk},
+        )
+        conn.commit()
+    with psycopg.connect(pg_url(dbname), autocommit=True) as conn:
+        for model in (Patient, Treatment, TreatmentFollowUp):
+            conn.execute(
+                sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(model._meta.db_table))
+            )
+    return time.perf_counter() - t0
+
+
+def delete_cheap() -> None:
+    """Back to the real diaries only, so --reuse keeps working."""
+    from django.db import connection
+
+    from accounts.models import Clinic
+
+    clinic = Clinic.objects.get(name=CHEAP_CLINIC)
+    with connection.cursor() as cur:
+        for table, via in (
+            ("diary_treatmentfollowup", "patient_id"),
+            ("diary_treatment", "patient_id"),
+        ):
+            cur.execute(
+                f"DELETE FROM {table} WHERE {via} IN "  # noqa: S608 - fixed names
+                "(SELECT id FROM diary_patient WHERE clinic_id = %s)",
+                [clinic.pk],
+            )
+        cur.execute("DELETE FROM diary_patient WHERE clinic_id = %s", [clinic.pk])
+    clinic.delete()
+
+
+def make_due(patient_ids: list[str]) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from diary.models import TreatmentFollowUp
+
+    TreatmentFollowUp.objects.filter(patient_id__in=patient_ids).update(
+        next_checkpoint_at=timezone.now() - timedelta(minutes=1)
+    )
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE diary_treatmentfollowup")
+
+
+@dataclass
+class CheckpointRun:
+    claimed: int
+    raised: int
+    seconds: float
+
+
+def checkpoint_job() -> CheckpointRun:
+    """One run of the beat task (its per-chunk jobs run in-process: no broker)."""
+    from diary.models import Flag
+    from diary.tasks import judge_due_checkpoints
+
+    before = Flag.objects.count()
+    start = time.perf_counter()
+    claimed = judge_due_checkpoints()
+    seconds = time.perf_counter() - start
+    return CheckpointRun(claimed, Flag.objects.count() - before, seconds)
+
+
+@dataclass
+class CheckpointResult:
+    total: int
+    due: int
+    raising: CheckpointRun
+    steady: CheckpointRun
+    idle_ms: float
+
+
+def measure_checkpoints(args: argparse.Namespace, built_n: int) -> CheckpointResult | None:
+    from django.utils import timezone
+
+    from diary.models import Flag, Patient, TreatmentFollowUp
+    from diary.services.checkpoints import checkpoints_claim
+
+    total, due_n = args.checkpoint_total, round(args.checkpoint_total * args.checkpoint_due)
+    if not total:
+        return None
+    if due_n > built_n:
+        raise SystemExit(f"{due_n:,} due checkpoints need as many real diaries (have {built_n:,})")
+    print(f"\n== Checkpoints: {total:,} patients, {due_n:,} due ==", flush=True)
+    seconds = build_cheap(args.db, total - built_n)
+    print(f"  build: {total - built_n:,} cheap patients with follow-ups in {seconds:.0f} s")
+    try:
+        assert Patient.objects.count() == total
+        due = stories(args.seed, 0, due_n)
+        ids = [s.patient_id for s in due]
+        waiting = TreatmentFollowUp.objects.filter(next_checkpoint_at__isnull=False).count()
+        print(f"  follow-up rows {TreatmentFollowUp.objects.count():,}, {waiting:,} waiting")
+
+        start = time.perf_counter()
+        idle = checkpoints_claim(now=timezone.now())
+        idle_ms = (time.perf_counter() - start) * 1000
+        if idle:
+            raise SystemExit(f"{len(idle)} checkpoints claimed with none due")
+
+        Flag.objects.filter(patient_id__in=ids).delete()
+        make_due(ids)
+        with notifications_queued():
+            raising = checkpoint_job()
+        expected = sum(1 for s in due if s.flag)
+        if raising.claimed != due_n or raising.raised != expected:
+            raise SystemExit(
+                f"claimed {raising.claimed:,} / raised {raising.raised:,}, "
+                f"expected {due_n:,} / {expected:,}"
+            )
+        make_due(ids)
+        steady = checkpoint_job()
+        if steady.claimed != due_n or steady.raised:
+            raise SystemExit(f"steady: claimed {steady.claimed:,}, raised {steady.raised:,}")
+        if TreatmentFollowUp.objects.filter(
+            patient_id__in=ids, next_checkpoint_at__isnull=False
+        ).exists():
+            raise SystemExit("a judged checkpoint was left waiting")
+    finally:
+        delete_cheap()
+    for label, run in (
+        ("checkpoint job, raising flags", raising),
+        ("checkpoint job, steady", steady),
+    ):
+        print(
+            f"  {label:38} {run.claimed:>7,} patients in {run.seconds:6.1f} s, "
+            f"{run.raised:,} new flags",
+            flush=True,
+        )
+    print(f"  checkpoint claim, nothing due          {idle_ms:8.1f} ms")
+    return CheckpointResult(total, due_n, raising, steady, idle_ms)
+
+
 @dataclass
 class SizeResult:
     n: int
@@ -533,6 +731,26 @@ def measure_size(args: argparse.Namespace, n: int) -> SizeResult:
         flush=True,
     )
     return SizeResult(n, first, eager, steady, w)
+
+
+def report_checkpoints(c: CheckpointResult, results: list[SizeResult]) -> None:
+    largest = results[-1]
+    sweep_s = c.total / largest.steady.rate
+    print(
+        f"\nPeriodic work at {c.total:,} patients, {c.due:,} checkpoints due "
+        f"(goal <= {CHECKPOINT_GOAL_SECONDS} s):"
+    )
+    for label, run in (
+        ("checkpoint job, raising flags", c.raising),
+        ("checkpoint job, steady", c.steady),
+    ):
+        verdict = "met" if run.seconds <= CHECKPOINT_GOAL_SECONDS else "NOT met"
+        print(f"  {label:50} {run.seconds:6.1f} s  (goal {verdict})")
+    print(f"  {'claim alone, nothing due (every idle minute)':50} {c.idle_ms / 1000:6.3f} s")
+    print(
+        f"  {'full sweep, projected from N = ' + format(largest.n, ','):50} {sweep_s:6.1f} s  "
+        f"(steady; the checkpoint job takes {c.steady.seconds / sweep_s:.3f} x of it)"
+    )
 
 
 def report(results: list[SizeResult]) -> None:
@@ -604,6 +822,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="start from the kept database")
     parser.add_argument("--seed", type=int, default=20260304)
     parser.add_argument("--show-queries", action="store_true", help="print one evaluation's SQL")
+    parser.add_argument(
+        "--checkpoint-total", type=int, default=100_000, help="patients for the checkpoint job"
+    )
+    parser.add_argument(
+        "--checkpoint-due", type=float, default=0.01, help="share with a checkpoint due"
+    )
     parser.add_argument("--profile", type=int, metavar="P", help="only profile P patients")
     parser.add_argument("--profile-top", type=int, default=30)
     args = parser.parse_args()
@@ -623,7 +847,10 @@ def main() -> None:
             return
         started = time.perf_counter()
         results = [measure_size(args, n) for n in args.sizes]
+        checkpoints = measure_checkpoints(args, args.sizes[-1])
         report(results)
+        if checkpoints:
+            report_checkpoints(checkpoints, results)
         print(f"\n(total run time {time.perf_counter() - started:.0f} s)")
     finally:
         from django.db import connections

@@ -262,16 +262,28 @@ OUTBOX_REDISPATCH_AFTER = timedelta(seconds=env.int("OUTBOX_REDISPATCH_SECONDS",
 BROKER_BACKOFF_SECONDS = env.int("BROKER_BACKOFF_SECONDS", default=10)
 # What a 503 (database or Redis briefly away) tells the client to wait.
 UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)
+# Celery's Django fixup would close the database connection around every task
+# (a new PostgreSQL session per job); with this set it does so only every that
+# many tasks, and config/celery.py closes a broken or CONN_MAX_AGE-old one.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
-# The one beat schedule. Hourly: a patch that did nothing is only seen once
-# 72 h have passed, with no diary write to trigger an evaluation.
+# A claimed no-response checkpoint whose judgement has not finished by then (its
+# message lost, its worker killed) is claimed again: longer than a job can run.
+CHECKPOINT_LEASE = timedelta(seconds=env.int("CHECKPOINT_LEASE_SECONDS", default=600))
+# The one beat schedule. Verdicts that change with time alone (the no-response
+# checkpoints) are judged when due, every minute; the full sweep is a daily
+# safety net (anything a lost job or a bug left unjudged).
 CELERY_BEAT_SCHEDULE = {
     "sweep-relapses": {
         "task": "diary.tasks.sweep_relapses",
-        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=3600),
+        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=86400),
+    },
+    "judge-due-checkpoints": {
+        "task": "diary.tasks.judge_due_checkpoints",
+        "schedule": env.int("CHECKPOINT_INTERVAL_SECONDS", default=60),
     },
     "redispatch-evaluations": {
         "task": "diary.tasks.redispatch_evaluations",
@@ -441,6 +453,15 @@ CELERY_BEAT_SCHEDULE |= {
     "purge-closed-diaries": {
         "task": "diary.tasks.purge_closed_diaries",
         "schedule": env.int("PURGE_INTERVAL_SECONDS", default=86400),
+    },
+}
+# The trail's monthly partitions on PostgreSQL (docs/audit.md): the daily job
+# keeps this month's and the next AUDIT_PARTITIONS_AHEAD months' made.
+AUDIT_PARTITIONS_AHEAD = env.int("AUDIT_PARTITIONS_AHEAD", default=3)
+CELERY_BEAT_SCHEDULE |= {
+    "ensure-audit-partitions": {
+        "task": "audit.tasks.ensure_audit_partitions",
+        "schedule": env.int("AUDIT_PARTITION_INTERVAL_SECONDS", default=86400),
     },
 }
 # --- end audit trail and abuse protection ---

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from config.celery import IDEMPOTENT_DB_TASK
+from diary.services.checkpoints import checkpoints_claim, checkpoints_judge
 from diary.services.evaluation import (
     SWEEP_BATCH,
     evaluations_redispatch,
@@ -56,8 +57,25 @@ def evaluate_patients(patient_ids: list[str]) -> int:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def judge_due_checkpoints() -> int:
+    """Every minute, and when beat starts: claim the no-response checkpoints that are
+    due and hand their patients out, SWEEP_BATCH to a job. A job lost on the way is
+    claimed again when its lease runs out."""
+    ids = checkpoints_claim(now=timezone.now())
+    for start in range(0, len(ids), SWEEP_BATCH):
+        evaluate_checkpoints.delay(ids[start : start + SWEEP_BATCH])
+    return len(ids)
+
+
+@shared_task(**IDEMPOTENT_DB_TASK)
+def evaluate_checkpoints(patient_ids: list[str]) -> int:
+    """Judge patients whose checkpoints were claimed (a chunk of the above)."""
+    return sum(len(result.raised) for result in checkpoints_judge(patient_ids=patient_ids))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def sweep_relapses() -> int:
-    """The periodic sweep: fan out chunks of patients with a recent treatment."""
+    """The daily safety net: fan out chunks of patients with a recent treatment."""
     chunks = 0
     for chunk in patients_due_for_sweep(now=timezone.now()):
         evaluate_patients.delay(chunk)

@@ -30,6 +30,11 @@ Where DOMAIN.md leaves room, this module decides:
   judges every upright entry of the improvement window instead. Either
   checkpoint needs the follow-up window to reach it: a next treatment before
   it leaves that checkpoint unjudged.
+- The next checkpoint (`TreatmentCourse.next_checkpoint_at`, what the scheduled
+  judgement waits for): the 72 h mark until it has passed, whatever was logged so
+  far; then the 7-day checkpoint if the 72 h one had too few entries and saw no
+  improvement; never past the window's end. Only time can make these decide, so
+  nothing else needs judging when no entry is written.
 - Proof time is the latest entry the proof rests on (the checkpoint for no
   response); for a rebound that can be an upright entry of the same day,
   logged after the last lying one.
@@ -245,7 +250,9 @@ def assess_treatments(
             else:
                 last = local_day(end - timedelta(microseconds=1), zone)
             holdings.append(_Holding(treatment.id, start, improvement[0], last, follow_up.baseline))
-        courses.append(_course(follow_up, relapse_judgement, judgements, upright_times))
+        courses.append(
+            _course(follow_up, relapse_judgement, judgements, upright_times, as_of=as_of)
+        )
     return courses
 
 
@@ -254,6 +261,8 @@ def _course(
     relapse: Judgement | None,
     judgements: list[Judgement],
     upright_times: list[datetime],
+    *,
+    as_of: datetime,
 ) -> TreatmentCourse:
     th = f.thresholds
     improvement, early = f.improvement, f.improvement_by_72h
@@ -279,8 +288,30 @@ def _course(
         relapse_proven_at=relapse.proven_at if relapse else None,
         followed_until=max(f.start, min(f.end, last_upright)),
         improvement_window_end=f.improvement_window_end,
+        next_checkpoint_at=_next_checkpoint(f, as_of),
         judgements=tuple(judgements),
     )
+
+
+def _next_checkpoint(f: _FollowUp, as_of: datetime) -> datetime | None:
+    """When `_no_response` could next decide differently with no new entry: the 72 h
+    checkpoint until it has passed, then the 7-day one if it still applies.
+
+    Before 72 h the entries logged so far do not matter (more may come, each a write
+    that judges again anyway); once 72 h has passed its entries are what they are.
+    """
+    th = f.thresholds
+    due_72h = f.start + timedelta(hours=th.no_response_hours)
+    if f.end < due_72h:
+        return None  # the next treatment came first: no checkpoint at all
+    if as_of < due_72h:
+        return due_72h
+    if len(f.logged_by_72h) >= th.no_response_min_entries or f.improvement_by_72h is not None:
+        return None  # decided at 72 h, either way
+    due_7d = f.improvement_window_end
+    if f.end < due_7d or as_of >= due_7d:
+        return None
+    return due_7d
 
 
 def _in_utc(rating: Rating) -> Rating:

@@ -98,4 +98,7 @@ class TreatmentCourse:
     relapse_proven_at: datetime | None
     followed_until: datetime
     improvement_window_end: datetime  # the 7-day checkpoint
+    # The next moment after `as_of` at which the verdict can change with time alone
+    # (a no-response checkpoint still to come); None when only new entries can change it.
+    next_checkpoint_at: datetime | None
     judgements: tuple[Judgement, ...]

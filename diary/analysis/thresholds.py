@@ -16,8 +16,10 @@ _COUNTS = frozenset(
         "rebound_min_entries",
     }
 )
+# The longest follow-up window a clinic may set (days).
+MAX_WINDOW_DAYS = 366
 _RANGES: dict[str, tuple[float, float, bool]] = {
-    "window_days": (0, 366, True),
+    "window_days": (0, MAX_WINDOW_DAYS, True),
     "baseline_days": (0, 366, True),
     "baseline_min_days": (1, 366, False),
     "baseline_fallback_days": (0, 366, True),

@@ -36,6 +36,10 @@ class TreatmentFollowUp(models.Model):
     # Where a relapse-free follow-up is censored (DOMAIN.md "Clinic outcomes").
     followed_until = models.DateTimeField()
     improvement_window_end = models.DateTimeField()
+    # When time alone can next change a verdict (a no-response checkpoint): claimed
+    # by `diary.services.checkpoints`, which moves it forward by a lease while the
+    # judgement runs. None: nothing left to wait for.
+    next_checkpoint_at = models.DateTimeField(null=True, blank=True)
 
     objects = TreatmentFollowUpQuerySet.as_manager()
 
@@ -52,9 +56,18 @@ class TreatmentFollowUp(models.Model):
         "relapse_proven_at",
         "followed_until",
         "improvement_window_end",
+        "next_checkpoint_at",
     )
 
     class Meta:
+        indexes = [
+            # Only the few rows still waiting: the minute-ly claim reads this.
+            models.Index(
+                fields=["next_checkpoint_at"],
+                name="follow_up_next_checkpoint",
+                condition=models.Q(next_checkpoint_at__isnull=False),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="follow_up_improved_72h_within_7d",

@@ -111,6 +111,17 @@ class Patient(models.Model):
     # judgement starts, moved on when the re-dispatch hands it out again (see
     # diary.services.changes and docs/resilience.md).
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    # The moments written since the pending judgement was asked for, widened
+    # under the row lock and cleared with the mark: the job judges only the
+    # treatments they can reach (diary.services.evaluation).
+    evaluation_moments_from = models.DateTimeField(null=True, blank=True, editable=False)
+    evaluation_moments_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the judgement reads: from the earliest treatment's baseline look-back
+    # to the end of the last one's follow-up window (empty, from after until,
+    # with no live treatment; NULL: not judged yet, every write asks). Set by
+    # every judgement; a rating written outside it asks for none.
+    judged_from = models.DateTimeField(null=True, blank=True, editable=False)
+    judged_until = models.DateTimeField(null=True, blank=True, editable=False)
     # The fingerprint of the last sync batch that applied cleanly, forgotten by
     # any other change: the same bytes again (a phone that lost the answer) are
     # answered "unchanged" without reading the diary.

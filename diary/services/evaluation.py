@@ -27,6 +27,7 @@ from diary.analysis import (
     local_day,
 )
 from diary.analysis.context import WINDOW_DAYS, Answer, flag_context
+from diary.analysis.reach import judged_span
 from diary.models import (
     ClinicThresholds,
     DayLog,
@@ -37,6 +38,7 @@ from diary.models import (
     Treatment,
     TreatmentFollowUp,
 )
+from diary.services.changes import NOTHING_JUDGED
 from diary.signals import flag_raised
 
 # Patients the periodic sweep judges: a treatment in the last 90 days (DOMAIN.md).
@@ -194,7 +196,11 @@ def _evaluate_batch(
     requested = [p.pk for p in patients if p.evaluation_requested_at is not None]
     if requested:  # read under the lock: current
         # From here on a new diary write asks for another judgement (see changes.py).
-        Patient.objects.filter(pk__in=requested).update(evaluation_requested_at=None)
+        Patient.objects.filter(pk__in=requested).update(
+            evaluation_requested_at=None,
+            evaluation_moments_from=None,
+            evaluation_moments_until=None,
+        )
     thresholds = {p.pk: Thresholds.from_overrides(p.threshold_overrides or {}) for p in patients}
     diaries = _load(patients, thresholds)
     flags: dict[uuid.UUID, dict[tuple[str, str], Flag]] = defaultdict(dict)
@@ -235,6 +241,7 @@ def _evaluate_batch(
         flag = _raise(patient, treatment_pks, judgement, now, context)
         if flag is not None:
             results[patient.pk].raised.append(flag)
+    _keep_judged_spans(patients, diaries, thresholds)
     if changed_follow_ups:
         TreatmentFollowUp.objects.bulk_create(
             changed_follow_ups,
@@ -243,6 +250,18 @@ def _evaluate_batch(
             update_fields=["updated_at", *TreatmentFollowUp.JUDGED_FIELDS],
         )
     return list(results.values())
+
+
+def _keep_judged_spans(patients: list[Patient], diaries: dict, thresholds: dict) -> None:
+    """Store what each judgement reads, where it moved: a diary write outside it
+    asks for no judgement (diary.services.changes)."""
+    moved = []
+    for patient in patients:
+        span = judged_span(diaries[patient.pk][1], thresholds[patient.pk]) or NOTHING_JUDGED
+        if (patient.judged_from, patient.judged_until) != span:
+            patient.judged_from, patient.judged_until = span
+            moved.append(patient)
+    Patient.objects.bulk_update(moved, ["judged_from", "judged_until"])
 
 
 def _changed_follow_ups(

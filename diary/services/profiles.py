@@ -47,7 +47,7 @@ def profile_update(*, user: User, values: dict[str, Any]) -> tuple[Profile, bool
     if "display_name" in values or zone_changed:
         if zone_changed:
             # Lock and version the diary: the local days of every later judgement move.
-            diary_change_begin(patient_id=patient.pk)
+            diary_change_begin(patient_id=patient.pk, everything=True)
         patient = Patient.objects.get(pk=patient.pk)
         patient.display_name = values.get("display_name", patient.display_name)
         patient.timezone = values.get("timezone", patient.timezone)

@@ -18,7 +18,7 @@ from audit.services import audit_record, audit_record_many, revisions_keep
 from config.bulk_insert import insert_new
 from diary.models import ASKED_CHECKPOINTS, DayLog, Impression, Patient, SymptomEntry, Treatment
 from diary.models.records import DiaryRecord
-from diary.services.changes import diary_change_begin
+from diary.services.changes import diary_change_begin, judgement_ask, written
 
 R = TypeVar("R", bound=DiaryRecord)
 
@@ -206,7 +206,7 @@ def _create(model: type[R], patient: Patient, values, record_uuid, recorded_by) 
     # The diary lock first (every write takes it first), then the row. A retry
     # is told by the INSERT itself (its id conflicts), so a new record, nearly
     # every create, costs no look-up.
-    version = diary_change_begin(patient_id=patient.pk)
+    version = diary_change_begin(patient_id=patient.pk, **written(model, values=values))
     if record_uuid is not None and model in ID_FIRST:
         _raise_if_stored(model, patient, record_uuid)
     extra = {"recorded_by": recorded_by} if model in WITH_RECORDED_BY else {}
@@ -248,14 +248,23 @@ def _audit(action: str, record: DiaryRecord) -> None:
     )
 
 
-def _locked_current(record: R) -> tuple[R, int]:
+def _locked_current(record: R, values: dict[str, Any] | None = None) -> tuple[R, int]:
     """The stored row as of now, read under the diary lock, and the new version.
 
     The caller's copy was read before the lock: a change or delete committed
-    since must not be overwritten by saving that copy back.
+    since must not be overwritten by saving that copy back. `values`: the
+    change to be written (None: a delete), for the judgement it asks for.
     """
-    version = diary_change_begin(patient_id=record.patient_id)
-    return type(record).objects.get(pk=record.pk), version
+    model = type(record)
+    version = diary_change_begin(
+        patient_id=record.patient_id, **written(model, old=record, values=values)
+    )
+    current = model.objects.get(pk=record.pk)
+    moved = written(model, old=current, values=values)
+    if moved != written(model, old=record, values=values):
+        # Changed since the caller read it: its stored moment is the one moved away from.
+        judgement_ask(patient_id=record.patient_id, **moved)
+    return current, version
 
 
 @transaction.atomic
@@ -269,7 +278,7 @@ def record_update(*, record: R, values: dict[str, Any], by=None, if_version_in=N
     _expect(record, if_version_in)
     if not has_changes(record, values):
         return record
-    record, version = _locked_current(record)
+    record, version = _locked_current(record, values)
     if record.is_deleted:
         raise RecordDeleted(str(record.uuid))
     _expect(record, if_version_in)  # again under the lock: a change may have just committed

@@ -23,7 +23,7 @@ from config.bulk_insert import insert_rows
 from diary.models import DayLog, Impression, Patient, SymptomEntry, Treatment
 from diary.models.lookups import uuid_array
 from diary.models.records import DiaryRecord
-from diary.services.changes import diary_change_begin
+from diary.services.changes import diary_change_begin, judgement_ask
 from diary.services.records import (
     RECORD_TYPE_NAMES,
     RECORD_TYPES,
@@ -437,17 +437,23 @@ def sync_apply(
 
     outcome = SyncOutcome()
     read_version = patient.diary_version  # as when the batch was first read
+    sent = {
+        "moments": [i.values["recorded_at"] for i in entries if "recorded_at" in i.values],
+        "treatments": [i.values["performed_at"] for i in patches if "performed_at" in i.values],
+    }
     if any(item.uuid in absent[model] for model, items in sections for item in items):
-        version = diary_change_begin(patient_id=patient.pk, batch_digest=batch_digest)
+        version = diary_change_begin(patient_id=patient.pk, batch_digest=batch_digest, **sent)
         # Every diary write holds this lock and bumps the version: if none came
         # since `patient` was read, the ids absent then still are.
         found = lookup(skip=absent if version == read_version + 1 else None)
+        _ask_for_stored(patient, found, sent)
     elif not _needs_write(sections, deletions, found := lookup()):
         # A replay: answer from what is stored, without taking the diary lock.
         version = None
     else:
-        version = diary_change_begin(patient_id=patient.pk, batch_digest=batch_digest)
+        version = diary_change_begin(patient_id=patient.pk, batch_digest=batch_digest, **sent)
         found = lookup()  # again under the lock: a concurrent sync may have written
+        _ask_for_stored(patient, found, sent)
     outcome.entries = _statuses(SymptomEntry, patient, entries, found, version, recorded_by)
     outcome.patches = _statuses(Treatment, patient, patches, found, version, recorded_by)
     outcome.day_logs = _statuses(DayLog, patient, day_logs, found, version, recorded_by)
@@ -462,6 +468,29 @@ def sync_apply(
     ):
         Patient.objects.filter(pk=patient.pk).update(last_batch_digest="")
     return outcome
+
+
+def _ask_for_stored(patient: Patient, found: dict, sent: dict) -> None:
+    """The stored moments of the ratings and treatments the batch changes or
+    deletes (read under the lock) can change a judgement too: ask for those the
+    moments sent did not already cover (most batches only create)."""
+
+    def live(model):
+        return [r for r in found[model].values() if r is not TAKEN and not r.is_deleted]
+
+    stored = {
+        "moments": [r.recorded_at for r in live(SymptomEntry)],
+        "treatments": [r.performed_at for r in live(Treatment)],
+    }
+    sent_moments = sent["moments"]
+    covered = not stored["treatments"] or set(stored["treatments"]) <= set(sent["treatments"])
+    if covered and stored["moments"]:
+        covered = bool(sent_moments) and (
+            min(sent_moments) <= min(stored["moments"])
+            and max(stored["moments"]) <= max(sent_moments)
+        )
+    if not covered:
+        judgement_ask(patient_id=patient.pk, **stored)
 
 
 def _answers_a_replay(outcome, deletions, sections, *, written_between: bool) -> bool:

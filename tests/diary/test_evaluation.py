@@ -195,7 +195,7 @@ def test_a_500_entry_sync_asks_for_one_evaluation_after_commit(
 
 @time_machine.travel(NOW, tick=False)
 def test_a_burst_of_writes_asks_once_until_the_evaluation_starts(
-    cast, api, enqueued, django_capture_on_commit_callbacks
+    patched, cast, api, enqueued, django_capture_on_commit_callbacks
 ):
     client = api(cast.patient_a.user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -323,7 +323,7 @@ def test_a_lost_request_is_handed_out_again_after_a_minute_and_judged_once(
     write_story(cast.patient_a, RELAPSE)
     with time_machine.travel(NOW, tick=False):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            diary_change_begin(patient_id=cast.patient_a.pk)  # the write's request
+            diary_change_begin(patient_id=cast.patient_a.pk, moments=[NOW])  # the write's
         assert tasks.redispatch_evaluations.delay().get() == 0  # not waited long enough
     assert not Flag.objects.exists()
 

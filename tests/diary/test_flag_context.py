@@ -103,6 +103,7 @@ def test_quoting_costs_two_queries_for_a_whole_batch(django_assert_num_queries):
         DayLogFactory(patient=patient, date=TREATMENT_DAY + dt.timedelta(days=2))
     ids = [str(p.pk) for p in patients]
     # SAVEPOINT, lock, treatments, entries, flags, follow-ups, day logs, PGIC,
-    # per flag a savepoint, its insert and release, the follow-ups' upsert, RELEASE.
-    with django_assert_num_queries(10 + 3 * 3):
+    # per flag a savepoint, its insert and release, the follow-ups' upsert, the
+    # judged spans (first judgement), RELEASE.
+    with django_assert_num_queries(11 + 3 * 3):
         patients_evaluate(patient_ids=ids, now=NOW)

@@ -3,6 +3,8 @@
 - A diary written through the API raises its flag with no sweep called.
 - A worker killed (-9) in the middle of an evaluation loses nothing and
   duplicates nothing: the message comes back (acks_late) and one flag results.
+- A no-response checkpoint that came due is claimed by beat's job and judged
+  by the worker, with no diary write and no sweep.
 """
 
 import datetime as dt
@@ -245,3 +247,25 @@ def waiting_on_a_lock() -> int:
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0]
+
+
+def test_a_due_checkpoint_is_claimed_and_judged_by_the_worker(cast, worker):
+    from diary.models import TreatmentFollowUp
+    from diary.services.evaluation import patient_evaluate
+    from diary.tasks import judge_due_checkpoints
+
+    patient = cast.patient_a
+    patch_at = timezone.now() - dt.timedelta(hours=73)  # its 72 h checkpoint passed an hour ago
+    TreatmentFactory(patient=patient, performed_at=patch_at)
+    for k in range(-14, 6):  # 8/10 upright every 12 h, before the patch and after it
+        at = patch_at + dt.timedelta(hours=12 * k + 1)
+        EntryFactory(patient=patient, recorded_at=at, headache=8)
+    # Judged (a diary write) before the checkpoint: nothing yet, the checkpoint stored.
+    patient_evaluate(patient_id=patient.pk, now=patch_at + dt.timedelta(hours=60))
+    assert not Flag.objects.exists()
+
+    assert judge_due_checkpoints() == 1  # beat's job: claims here, the worker judges
+
+    assert wait_for(lambda: Flag.objects.filter(patient=patient).exists()), worker.log()
+    assert Flag.objects.get(patient=patient).kind == "no_response"
+    assert TreatmentFollowUp.objects.get(patient=patient).next_checkpoint_at is None
