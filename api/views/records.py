@@ -196,7 +196,7 @@ class DiaryRecordViewSet(
         if actions and "post" in actions:
             # A create's one transaction is record_create's own: outside
             # ATOMIC_REQUESTS the login's look-up before it needs no BEGIN and
-            # the create no savepoint (docs/architecture.md, issue 18).
+            # the create no savepoint (docs/web-path.md).
             view = transaction.non_atomic_requests(view)
         return view
 
