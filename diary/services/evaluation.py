@@ -9,13 +9,13 @@ or after a crash: one flag per (treatment, kind), enforced by the database.
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, Func, JSONField, OuterRef, Q, Subquery
+from django.db.models import BigIntegerField, Func, JSONField, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from diary.analysis import (
@@ -27,7 +27,14 @@ from diary.analysis import (
     local_day,
 )
 from diary.analysis.context import WINDOW_DAYS, Answer, flag_context
-from diary.analysis.reach import judged_span
+from diary.analysis.reach import (
+    Scope,
+    follow_up_ends,
+    followed_until,
+    judged_span,
+    judgement_scope,
+)
+from diary.analysis.records import UPRIGHT_POSTURES
 from diary.models import (
     ClinicThresholds,
     DayLog,
@@ -84,13 +91,31 @@ class _EpochMicroseconds(Func):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-def _load(
-    patients: list[Patient], thresholds: dict[uuid.UUID, Thresholds]
-) -> dict[uuid.UUID, tuple[list[Rating], list[TreatmentEvent], dict[uuid.UUID, int]]]:
-    """Per patient: the live treatments, the ratings their judgement can read, and the
-    treatments' pks by uuid. Two queries, however many patients."""
-    treatments: dict[uuid.UUID, list[TreatmentEvent]] = defaultdict(list)
-    treatment_pks: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(dict)
+@dataclass(frozen=True)
+class Ask:
+    """What to judge again of one patient (None in its place: every treatment).
+
+    `moments`: ratings or treatments written in [from, until] (the outbox's
+    range); `treatments`: these treatments' pks (e.g. a checkpoint due)."""
+
+    moments: tuple[dt.datetime, dt.datetime] | None = None
+    treatments: frozenset[int] = frozenset()
+
+
+@dataclass
+class _Diary:
+    treatments: list[TreatmentEvent]
+    treatment_pks: dict[uuid.UUID, int]
+    scope: Scope
+    ratings: list[Rating] = field(default_factory=list)
+    # Only when judging part of the treatments: the patient's last upright rating
+    # the full judgement reads, where follow-ups are censored.
+    last_upright: dt.datetime | None = None
+
+
+def _load_treatments(patients: list[Patient]) -> dict[uuid.UUID, list[tuple[int, TreatmentEvent]]]:
+    """Per patient: every live treatment (pk, event): one query."""
+    treatments: dict[uuid.UUID, list[tuple[int, TreatmentEvent]]] = defaultdict(list)
     for pk, patient_id, record_id, performed_at, kind in (
         Treatment.objects.live()
         .filter(patient__in=[p.pk for p in patients])
@@ -98,19 +123,41 @@ def _load(
         .values_list("pk", "patient_id", "uuid", "performed_at", "kind")
     ):
         treatments[patient_id].append(
-            TreatmentEvent(id=str(record_id), performed_at=performed_at, kind=kind)
+            (pk, TreatmentEvent(id=str(record_id), performed_at=performed_at, kind=kind))
         )
-        treatment_pks[patient_id][record_id] = pk
-    # Nothing before the earliest baseline or after the last follow-up window
-    # can change a judgement.
+    return treatments
+
+
+def _scope(
+    events: list[TreatmentEvent],
+    pks: dict[uuid.UUID, int],
+    th: Thresholds,
+    ask: Ask | None,
+    stored: dict[int, list],
+) -> Scope:
+    """What one patient's judgement covers: every treatment, or what `ask` can change
+    (and any treatment never judged, whose follow-up row is missing)."""
+    if ask is None:
+        span = judged_span(events, th)
+        ids = frozenset(t.id for t in events)
+        return Scope(ids, ids, *(span or (None, None)))
+    wanted = {t.id for t in events if pks[uuid.UUID(t.id)] in ask.treatments}
+    wanted |= {t.id for t in events if pks[uuid.UUID(t.id)] not in stored}
+    return judgement_scope(events, th, moments=ask.moments, treatment_ids=wanted)
+
+
+def _load_ratings(diaries: dict[uuid.UUID, _Diary], partial: set[uuid.UUID], thresholds) -> None:
+    """The ratings each scope reads (one query), and for a partial judgement the
+    last upright rating the full one would read (one more)."""
     windows = Q()
-    for patient_id, events in treatments.items():
-        th = thresholds[patient_id]
-        since = min(t.performed_at for t in events) - dt.timedelta(days=th.baseline_fallback_days)
-        until = max(t.performed_at for t in events) + dt.timedelta(days=th.window_days)
-        windows |= Q(patient_id=patient_id, recorded_at__gte=since, recorded_at__lt=until)
-    ratings: dict[uuid.UUID, list[Rating]] = defaultdict(list)
-    if treatments:  # no treatment, nothing to judge
+    for patient_id, diary in diaries.items():
+        if diary.scope.since is not None:
+            windows |= Q(
+                patient_id=patient_id,
+                recorded_at__gte=diary.scope.since,
+                recorded_at__lt=diary.scope.until,
+            )
+    if windows:  # nothing in scope, nothing to read
         for patient_id, record_id, at, posture, headache in (
             SymptomEntry.objects.live()
             .filter(windows)
@@ -119,7 +166,7 @@ def _load(
                 "patient_id", "uuid", _EpochMicroseconds("recorded_at"), "posture", "headache"
             )
         ):
-            ratings[patient_id].append(
+            diaries[patient_id].ratings.append(
                 Rating(
                     id=str(record_id),
                     recorded_at=_EPOCH + dt.timedelta(microseconds=at),
@@ -127,7 +174,21 @@ def _load(
                     headache=headache,
                 )
             )
-    return {p.pk: (ratings[p.pk], treatments[p.pk], treatment_pks[p.pk]) for p in patients}
+    lasts = Q()
+    for patient_id in partial:
+        span = judged_span(diaries[patient_id].treatments, thresholds[patient_id])
+        if span is not None:
+            lasts |= Q(patient_id=patient_id, recorded_at__lt=span[1])
+    if lasts:
+        for patient_id, last in (
+            SymptomEntry.objects.live()
+            .filter(lasts, posture__in=UPRIGHT_POSTURES)
+            .order_by()
+            .values("patient_id")
+            .annotate(last=Max("recorded_at"))
+            .values_list("patient_id", "last")
+        ):
+            diaries[patient_id].last_upright = last
 
 
 def patient_evaluate(
@@ -151,6 +212,25 @@ def patients_evaluate(
     for start in range(0, len(patient_ids), SWEEP_BATCH):
         chunk = patient_ids[start : start + SWEEP_BATCH]
         results += _evaluate_batch(chunk, now, only_pending=only_pending)
+    return results
+
+
+def treatments_evaluate(
+    *, treatments: Mapping[object, Collection[int]], now: dt.datetime | None = None
+) -> list[EvaluationResult]:
+    """Judge again these treatments (pks, per patient id), and what their judgement
+    can change: the later treatments whose baseline their holding days reach.
+
+    The result is what judging every treatment gives, for these; the others are
+    left as stored. Leaves a pending judgement of the patient (the outbox) in place.
+    """
+    now = now or timezone.now()
+    ids = list(treatments)
+    results: list[EvaluationResult] = []
+    for start in range(0, len(ids), SWEEP_BATCH):
+        chunk = ids[start : start + SWEEP_BATCH]
+        asks = {uuid.UUID(str(pid)): Ask(treatments=frozenset(treatments[pid])) for pid in chunk}
+        results += _evaluate_batch(chunk, now, asks=asks)
     return results
 
 
@@ -178,8 +258,14 @@ def evaluations_redispatch(*, now: dt.datetime | None = None, limit: int = 5000)
 
 @transaction.atomic
 def _evaluate_batch(
-    patient_ids: list, now: dt.datetime, *, only_pending: bool = False
+    patient_ids: list,
+    now: dt.datetime,
+    *,
+    only_pending: bool = False,
+    asks: dict[uuid.UUID, Ask | None] | None = None,
 ) -> list[EvaluationResult]:
+    """`asks`: what to judge of each patient (None: every treatment, and the pending
+    request is cleared; `only_pending`: what the request asks)."""
     results = {uuid.UUID(str(pid)): EvaluationResult(patient_id=str(pid)) for pid in patient_ids}
     # One evaluation per patient at a time: concurrent runs queue here, so the
     # second sees the first's flags instead of racing it. Locked in pk order, so
@@ -193,16 +279,32 @@ def _evaluate_batch(
     )
     if only_pending:
         patients = [p for p in patients if p.evaluation_requested_at is not None]
-    requested = [p.pk for p in patients if p.evaluation_requested_at is not None]
-    if requested:  # read under the lock: current
-        # From here on a new diary write asks for another judgement (see changes.py).
-        Patient.objects.filter(pk__in=requested).update(
-            evaluation_requested_at=None,
-            evaluation_moments_from=None,
-            evaluation_moments_until=None,
-        )
+    if asks is None:
+        asks = {p.pk: _pending(p) if only_pending else None for p in patients}
+        requested = [p.pk for p in patients if p.evaluation_requested_at is not None]
+        if requested:  # read under the lock: current
+            # From here on a new diary write asks for another judgement (see changes.py).
+            Patient.objects.filter(pk__in=requested).update(
+                evaluation_requested_at=None,
+                evaluation_moments_from=None,
+                evaluation_moments_until=None,
+            )
     thresholds = {p.pk: Thresholds.from_overrides(p.threshold_overrides or {}) for p in patients}
-    diaries = _load(patients, thresholds)
+    follow_ups = {
+        pk: values
+        for pk, *values in TreatmentFollowUp.objects.filter(patient__in=patients).values_list(
+            "treatment_id", *TreatmentFollowUp.JUDGED_FIELDS
+        )
+    }
+    loaded = _load_treatments(patients)
+    diaries: dict[uuid.UUID, _Diary] = {}
+    for patient in patients:
+        events = [t for _, t in loaded[patient.pk]]
+        pks = {uuid.UUID(t.id): pk for pk, t in loaded[patient.pk]}
+        scope = _scope(events, pks, thresholds[patient.pk], asks.get(patient.pk), follow_ups)
+        diaries[patient.pk] = _Diary(events, pks, scope)
+    partial = {p.pk for p in patients if asks.get(p.pk) is not None}
+    _load_ratings(diaries, partial, thresholds)
     flags: dict[uuid.UUID, dict[tuple[str, str], Flag]] = defaultdict(dict)
     for flag in (
         Flag.objects.filter(patient__in=patients)
@@ -211,32 +313,43 @@ def _evaluate_batch(
         .only("patient", "kind", "still_supported", "rechecked_at", "treatment__uuid")
     ):
         flags[flag.patient_id][(str(flag.treatment.uuid), flag.kind)] = flag
-    follow_ups = {
-        pk: values
-        for pk, *values in TreatmentFollowUp.objects.filter(patient__in=patients).values_list(
-            "treatment_id", *TreatmentFollowUp.JUDGED_FIELDS
-        )
-    }
     changed_follow_ups: list[TreatmentFollowUp] = []
+    censored: list[TreatmentFollowUp] = []
     new = []  # (patient, judgement) not flagged yet
     for patient in patients:
         result = results[patient.pk]
-        ratings, treatments, treatment_pks = diaries[patient.pk]
-        courses = assess_treatments(
-            ratings=ratings,
-            treatments=treatments,
-            tz=patient.timezone,
-            as_of=now,
-            thresholds=thresholds[patient.pk],
+        diary = diaries[patient.pk]
+        judged_ids = diary.scope.judged
+        courses = [
+            c
+            for c in assess_treatments(
+                ratings=diary.ratings,
+                treatments=diary.treatments,
+                tz=patient.timezone,
+                as_of=now,
+                thresholds=thresholds[patient.pk],
+            )
+            if c.treatment_id in judged_ids
+        ]
+        if patient.pk in partial:
+            courses, moved = _censored(diary, thresholds[patient.pk], courses, follow_ups, now)
+            censored += moved
+        changed_follow_ups += _changed_follow_ups(
+            patient, diary.treatment_pks, courses, follow_ups, now
         )
-        changed_follow_ups += _changed_follow_ups(patient, treatment_pks, courses, follow_ups, now)
         judged = {(j.treatment_id, j.kind): j for c in courses for j in c.judgements}
-        existing = flags[patient.pk]
+        live = {t.id for t in diary.treatments}
+        # The flags of the treatments judged, and of those deleted (never supported now).
+        existing = {
+            key: flag
+            for key, flag in flags[patient.pk].items()
+            if key[0] in judged_ids or key[0] not in live
+        }
         new += [(patient, j) for key, j in judged.items() if key not in existing]
         result.no_longer_supported = _recheck(existing, judged, now)
     reported = _patient_reported(new, diaries)
     for patient, judgement in new:
-        treatment_pks = diaries[patient.pk][2]
+        treatment_pks = diaries[patient.pk].treatment_pks
         context = reported.get((patient.pk, judgement.treatment_id, judgement.kind))
         flag = _raise(patient, treatment_pks, judgement, now, context)
         if flag is not None:
@@ -249,7 +362,47 @@ def _evaluate_batch(
             unique_fields=["treatment"],
             update_fields=["updated_at", *TreatmentFollowUp.JUDGED_FIELDS],
         )
+    TreatmentFollowUp.objects.bulk_update(censored, ["followed_until", "updated_at"])
     return list(results.values())
+
+
+def _pending(patient: Patient) -> Ask | None:
+    """What the outbox asks of this patient: the moments written since the last
+    judgement; every treatment if a request carries none (asked before they were kept)."""
+    since, until = patient.evaluation_moments_from, patient.evaluation_moments_until
+    if patient.evaluation_requested_at is None or since is None or until is None:
+        return None
+    return Ask(moments=(since, until))
+
+
+def _censored(
+    diary: _Diary,
+    th: Thresholds,
+    courses: list[TreatmentCourse],
+    stored: dict[int, list],
+    now: dt.datetime,
+) -> tuple[list[TreatmentCourse], list[TreatmentFollowUp]]:
+    """A partial judgement's `followed_until`, as the full one has it: censored at the
+    patient's last upright rating, which may lie outside every window judged. For
+    the treatments not judged, the stored rows whose censoring moved."""
+    ends = follow_up_ends(diary.treatments, th)
+    starts = {t.id: t.performed_at for t in diary.treatments}
+
+    def censored_at(treatment_id: str) -> dt.datetime:
+        return followed_until(starts[treatment_id], ends[treatment_id], diary.last_upright)
+
+    courses = [replace(c, followed_until=censored_at(c.treatment_id)) for c in courses]
+    at = TreatmentFollowUp.JUDGED_FIELDS.index("followed_until")
+    moved = []
+    for t in diary.treatments:
+        pk = diary.treatment_pks[uuid.UUID(t.id)]
+        if t.id in diary.scope.judged or pk not in stored:
+            continue
+        if stored[pk][at] != censored_at(t.id):
+            moved.append(
+                TreatmentFollowUp(treatment_id=pk, followed_until=censored_at(t.id), updated_at=now)
+            )
+    return courses, moved
 
 
 def _keep_judged_spans(patients: list[Patient], diaries: dict, thresholds: dict) -> None:
@@ -257,7 +410,7 @@ def _keep_judged_spans(patients: list[Patient], diaries: dict, thresholds: dict)
     asks for no judgement (diary.services.changes)."""
     moved = []
     for patient in patients:
-        span = judged_span(diaries[patient.pk][1], thresholds[patient.pk]) or NOTHING_JUDGED
+        span = judged_span(diaries[patient.pk].treatments, thresholds[patient.pk]) or NOTHING_JUDGED
         if (patient.judged_from, patient.judged_until) != span:
             patient.judged_from, patient.judged_until = span
             moved.append(patient)
@@ -294,7 +447,7 @@ def _patient_reported(new: list, diaries: dict) -> dict[tuple, dict]:
     performed: dict[str, dt.datetime] = {}
     windows, wanted_pks = Q(), []
     for patient, judgement in new:
-        events = {t.id: t for t in diaries[patient.pk][1]}
+        events = {t.id: t for t in diaries[patient.pk].treatments}
         at = performed[judgement.treatment_id] = events[judgement.treatment_id].performed_at
         treatment_day = local_day(at, patient.timezone)
         first = treatment_day - dt.timedelta(days=WINDOW_DAYS)
@@ -303,7 +456,7 @@ def _patient_reported(new: list, diaries: dict) -> dict[tuple, dict]:
             treatment_day + dt.timedelta(days=WINDOW_DAYS),
         )
         windows |= Q(patient_id=patient.pk, date__gte=first, date__lte=last)
-        wanted_pks.append(diaries[patient.pk][2][uuid.UUID(judgement.treatment_id)])
+        wanted_pks.append(diaries[patient.pk].treatment_pks[uuid.UUID(judgement.treatment_id)])
     hours: dict[uuid.UUID, dict[dt.date, float]] = defaultdict(dict)
     for patient_id, day, upright in (
         DayLog.objects.live()
@@ -321,7 +474,7 @@ def _patient_reported(new: list, diaries: dict) -> dict[tuple, dict]:
         answers[treatment_pk].append(Answer(checkpoint, score))
     reported = {}
     for patient, judgement in new:
-        treatment_pk = diaries[patient.pk][2][uuid.UUID(judgement.treatment_id)]
+        treatment_pk = diaries[patient.pk].treatment_pks[uuid.UUID(judgement.treatment_id)]
         context = flag_context(
             upright_hours=hours[patient.pk],
             treatment_day=local_day(performed[judgement.treatment_id], patient.timezone),
