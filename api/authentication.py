@@ -75,12 +75,12 @@ def login_with_patient(user_id, family: str | None) -> User | None:
 def _instance(model, alias, columns, row, *, start=0):
     connection = connections[alias]
     values = []
-    for i, (field, converters) in enumerate(columns, start):
+    for i, (_field, col, converters) in enumerate(columns, start):
         value = row[i]
-        for converter in converters:
-            value = converter(value, field, connection)
+        for converter in converters:  # as the ORM applies them to a selected column
+            value = converter(value, col, connection)
         values.append(value)
-    return model.from_db(alias, [field.attname for field, _ in columns], values)
+    return model.from_db(alias, [field.attname for field, _col, _converters in columns], values)
 
 
 PATIENT_PK_INDEX = Patient._meta.concrete_fields.index(Patient._meta.pk)
@@ -88,7 +88,7 @@ PATIENT_PK_INDEX = Patient._meta.concrete_fields.index(Patient._meta.pk)
 
 @functools.cache
 def _login_sql(alias: str, *, with_family: bool):
-    """(SQL, user fields with converters, patient fields with converters) for `alias`."""
+    """(SQL, user columns, patient columns) for `alias`; a column: (field, Col, converters)."""
     connection = connections[alias]
     quote = connection.ops.quote_name
 
@@ -97,7 +97,7 @@ def _login_sql(alias: str, *, with_family: bool):
         for field in model._meta.concrete_fields:
             col = field.get_col(table)
             converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            chosen.append((field, tuple(converters)))
+            chosen.append((field, col, tuple(converters)))
         return chosen
 
     user_table, patient_table = User._meta.db_table, Patient._meta.db_table
@@ -105,7 +105,7 @@ def _login_sql(alias: str, *, with_family: bool):
     selected = [
         f"{quote(table)}.{quote(field.column)}"
         for table, fields in ((user_table, user_columns), (patient_table, patient_columns))
-        for field, _ in fields
+        for field, _col, _converters in fields
     ]
     # A token without a family (an old one) has none to end.
     revoked = (
