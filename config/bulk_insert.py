@@ -45,9 +45,15 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
         return
     # Columns the database fills itself (an auto-increment id) are left to it.
     fields = [f for f in model._meta.concrete_fields if not f.db_returning or f.attname in rows[0]]
-    columns = [_column(field, rows, connection, copy=True) for field in fields]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    if len(rows) == 1:  # a plain INSERT is one round trip, a COPY two
+        values = [_column(field, rows, connection)[0] for field in fields]
+        placeholders = ", ".join(["%s"] * len(fields))
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", values)  # noqa: S608
+        return
+    columns = [_column(field, rows, connection, copy=True) for field in fields]
     statement = f"COPY {table} ({names}) FROM STDIN"
     connection.ensure_connection()
     with connection.cursor() as cursor:
@@ -56,6 +62,38 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
         with logged, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
             for row in zip(*columns, strict=True):
                 copy.write_row(row)
+
+
+def insert_new(record: models.Model, *, unless_taken: str) -> bool:
+    """INSERT the unsaved `record`, unless a row already holds its value of the
+    unique field `unless_taken` (ON CONFLICT DO NOTHING): whether it was stored.
+
+    One statement where `save()` behind a savepoint and a look-up would take
+    four. A conflict with a row being written by a transaction still open waits
+    for that transaction, as a unique index does. On success the record has its
+    id and is saved, as after `save()` (no signals are sent).
+    """
+    model = type(record)
+    connection = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.concrete_fields if not f.db_returning]
+    # What save() would write: pre_save() fills auto_now columns on the record too.
+    values = [f.get_db_prep_save(f.pre_save(record, add=True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    statement = (
+        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 - names from the model's meta
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote(model._meta.get_field(unless_taken).column)}) DO NOTHING "
+        f"RETURNING {quote(model._meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    record.pk = row[0]
+    record._state.adding, record._state.db = False, connection.alias
+    return True
 
 
 def insert_fanned_out(

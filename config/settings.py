@@ -437,11 +437,8 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False  # its banner would land in every command's output
 AXES_IP_WHITELIST = env.list("LOGIN_IP_ALLOWLIST", default=[]) or None
 LOGGING["loggers"] = {**LOGGING.get("loggers", {}), "axes": {"level": "WARNING"}}
-# Per-user ceiling on writes (entries, patches, sync batches, flag changes).
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    *REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"],
-    "api.throttling.WriteRateThrottle",
-]
+# Per-user ceiling on writes (entries, patches, sync batches, flag changes),
+# counted by UserRateThrottle beside the general rate, in the same round trip.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["write"] = env("THROTTLE_WRITE", default="120/min")
 # A request body larger than this is refused with 413 before it is read (a
 # full 500-item sync batch with long notes stays well below it).

@@ -1,6 +1,9 @@
 """Diary records (entries, treatments, day logs, PGIC answers): the patient
 writes, the care team reads; clinicians may record treatments and PGIC answers."""
 
+import functools
+
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -11,6 +14,7 @@ from rest_framework.response import Response
 from api.errors import error_body, error_response
 from api.filters import DayLogFilter, EntryFilter, ImpressionFilter, TreatmentFilter
 from api.permissions import IsClinician, IsDiaryReader, IsPatient
+from api.serializers.entry_fast_path import entry_fast_path
 from api.serializers.history import (
     DayLogHistorySerializer,
     EntryHistorySerializer,
@@ -135,7 +139,24 @@ def write_refused(exc: Exception) -> Response:
 def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
     """Validate → service → shape; a retried create answers 200 with what is stored."""
     serializer.is_valid(raise_exception=True)
-    values = dict(serializer.validated_data)
+    return create_validated(
+        dict(serializer.validated_data),
+        shown_by=type(serializer),
+        model=model,
+        patient=patient,
+        recorded_by=recorded_by,
+    )
+
+
+@functools.cache
+def shower(serializer_class):
+    """One serializer a process to show created records: its fields are built
+    once, not per request (showing reads no state of the instance)."""
+    return serializer_class()
+
+
+def create_validated(values, *, shown_by, model, patient, recorded_by=None) -> Response:
+    """Service → shape, for values already validated (`shown_by` shows the record)."""
     record_uuid = values.pop("uuid", None)
     try:
         record, created = record_create(
@@ -149,7 +170,7 @@ def create_record(serializer, *, model, patient, recorded_by=None) -> Response:
         return write_refused(exc)
     return with_etag(
         Response(
-            type(serializer)(record).data,
+            shower(shown_by).to_representation(record),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
     )
@@ -168,6 +189,27 @@ class DiaryRecordViewSet(
     model = None
     # Who may change or delete a record (creating is the patient's, on these paths).
     change_permissions = IsPatient
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        view = super().as_view(actions, **initkwargs)
+        if actions and "post" in actions:
+            # A create's one transaction is record_create's own: outside
+            # ATOMIC_REQUESTS the login's look-up before it needs no BEGIN and
+            # the create no savepoint (docs/web-path.md).
+            view = transaction.non_atomic_requests(view)
+        return view
+
+    def dispatch(self, request, *args, **kwargs):
+        # The route's reads keep their transaction. So does a create made inside
+        # one already (a test's): DRF's error answers mark the innermost atomic
+        # block for rollback, which must be the request's, not the caller's.
+        if "post" in self.action_map and (
+            request.method != "POST" or transaction.get_connection().in_atomic_block
+        ):
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_permissions(self):
         # No action: a method the route does not offer, answered 405 after this.
@@ -321,6 +363,22 @@ class EntryViewSet(AuditedReads, DiaryRecordViewSet):
     serializer_class = EntrySerializer
     filterset_class = EntryFilter
     audit_record_type = "entry"
+
+    def create(self, request, *args, **kwargs):
+        # A well-formed entry (nearly all) is read without the serializer's
+        # machinery, which costs more than storing it; anything else is judged
+        # and worded by the serializer (entry_fast_path, tested to agree).
+        values = entry_fast_path()(request.data)
+        if values is None:
+            return super().create(request, *args, **kwargs)
+        return create_validated(
+            values,
+            shown_by=EntrySerializer,
+            model=self.model,
+            patient=own_patient(request.user),
+            recorded_by=request.user,
+        )
+
     history_serializer_class = EntryHistorySerializer
 
     @extend_schema(responses=EntryHistorySerializer)

@@ -4,6 +4,11 @@ Loading and saving live here; the judgement itself is the pure
 `diary.analysis.assess_treatments` (the judgements, and each treatment's
 course, stored as its follow-up row). Safe to run any number of times, at once
 or after a crash: one flag per (treatment, kind), enforced by the database.
+
+A judgement covers every treatment (the sweep, `detect_relapses`) or only those
+a change can alter (`diary.analysis.reach`): the outbox's job, from the moments
+written since the last one, and `treatments_evaluate`. Either way, what it
+writes for those treatments is what judging every treatment writes.
 """
 
 import datetime as dt
@@ -197,7 +202,8 @@ def patient_evaluate(
     """Judge every treatment of one patient; raise new flags, recheck old ones.
 
     `only_pending`: only if a judgement is asked for (the outbox's jobs: a
-    message handed out twice, or after the judgement ran, costs one lookup).
+    message handed out twice, or after the judgement ran, costs one lookup),
+    and only the treatments the moments written since can change.
     """
     [result] = _evaluate_batch([patient_id], now or timezone.now(), only_pending=only_pending)
     return result

@@ -10,11 +10,12 @@ import uuid as uuid_module
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Action, RecordRevision
 from audit.services import audit_record, audit_record_many, revisions_keep
+from config.bulk_insert import insert_new
 from diary.models import ASKED_CHECKPOINTS, DayLog, Impression, Patient, SymptomEntry, Treatment
 from diary.models.records import DiaryRecord
 from diary.services.changes import diary_change_begin, judgement_ask, written
@@ -165,7 +166,18 @@ def has_changes(record: DiaryRecord, values: dict[str, Any]) -> bool:
     return any(getattr(record, name) != value for name, value in values.items())
 
 
-@transaction.atomic
+class _Stored(Exception):
+    """The id a create names is stored: its transaction ends with nothing written."""
+
+    def __init__(self, record: DiaryRecord):
+        self.record = record
+
+
+# Kinds whose create reads more under the lock (a clash, the treatment named):
+# for them a retry is recognised by its id first, as it would clash with itself.
+ID_FIRST = frozenset({DayLog, Impression})
+
+
 def record_create(
     *,
     model: type[R],
@@ -178,44 +190,53 @@ def record_create(
 
     Returns (record, created). A retry never changes the stored record.
     Raises RecordClash when the day (or treatment and checkpoint) is taken,
-    UnknownTreatment when a PGIC answer names no treatment of this diary.
+    UnknownTreatment when a PGIC answer names no treatment of this diary,
+    RecordIdTaken / RecordDeleted when the id is another patient's or deleted.
+    Its own transaction (a savepoint inside another): nothing of a refused or
+    retried create stays, not even the diary's version bump.
     """
-    if record_uuid is not None:
-        existing = _find(model, patient, record_uuid)
-        if existing is not None:
-            return existing, False
+    try:
+        return _create(model, patient, values, record_uuid, recorded_by), True
+    except _Stored as stored:
+        return stored.record, False
+
+
+@transaction.atomic
+def _create(model: type[R], patient: Patient, values, record_uuid, recorded_by) -> R:
+    # The diary lock first (every write takes it first), then the row. A retry
+    # is told by the INSERT itself (its id conflicts), so a new record, nearly
+    # every create, costs no look-up.
     version = diary_change_begin(patient_id=patient.pk, **written(model, values=values))
-    if record_uuid is not None:
-        # Re-check under the diary lock: a concurrent retry may have just won.
-        existing = _find(model, patient, record_uuid)
-        if existing is not None:
-            return existing, False
+    if record_uuid is not None and model in ID_FIRST:
+        _raise_if_stored(model, patient, record_uuid)
     extra = {"recorded_by": recorded_by} if model in WITH_RECORDED_BY else {}
     values = _with_treatment(model, patient.pk, to_model_values(model, values))
     _check_clash(model, patient.pk, values)
-    try:
-        with transaction.atomic():
-            record = model.objects.create(
-                uuid=record_uuid or uuid_module.uuid4(),
-                patient=patient,
-                version=version,
-                **extra,
-                **values,
-            )
-    except IntegrityError as exc:  # another patient's create of this id won a race
-        raise RecordIdTaken(str(record_uuid)) from exc
+    record = model(
+        uuid=record_uuid or uuid_module.uuid4(),
+        patient=patient,
+        version=version,
+        **extra,
+        **values,
+    )
+    if not insert_new(record, unless_taken="uuid"):
+        _raise_if_stored(model, patient, record.uuid)  # a retry, or a create that just won
+        raise RecordIdTaken(str(record.uuid))  # unreachable: the conflicting row has committed
     _audit(Action.CREATE, record)
-    return record, True
+    return record
 
 
-def _find(model: type[R], patient: Patient, record_uuid) -> R | None:
+def _raise_if_stored(model: type[R], patient: Patient, record_uuid) -> None:
+    """_Stored with this patient's record of this id; RecordIdTaken / RecordDeleted."""
     # By id alone: ids are unique across patients, and another's is refused.
     record = model.objects.filter(uuid=record_uuid).first()
-    if record is not None and record.patient_id != patient.pk:
+    if record is None:
+        return
+    if record.patient_id != patient.pk:
         raise RecordIdTaken(str(record_uuid))
-    if record is not None and record.is_deleted:
+    if record.is_deleted:
         raise RecordDeleted(str(record_uuid))
-    return record
+    raise _Stored(record)
 
 
 def _audit(action: str, record: DiaryRecord) -> None:

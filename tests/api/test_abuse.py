@@ -10,7 +10,7 @@ import time_machine
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from api.throttling import WriteRateThrottle
+from api.throttling import UserRateThrottle
 from audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
@@ -106,7 +106,8 @@ def test_enrolment_code_guessing_is_throttled_per_address(cast):
 
 
 def test_writes_are_limited_per_user_and_reads_are_not(cast, api, monkeypatch):
-    monkeypatch.setattr(WriteRateThrottle, "THROTTLE_RATES", {"write": "3/min"})
+    rates = {**UserRateThrottle.THROTTLE_RATES, "write": "3/min"}
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", rates)
     client = api(cast.patient_a.user)
 
     def write():

@@ -195,3 +195,38 @@ def test_a_change_of_time_zone_asks_for_every_treatment(
     requested_at, since, until = pending(patient)
     assert requested_at == NOW
     assert since < PATCH_AT - dt.timedelta(days=365) and until > NOW + dt.timedelta(days=365)
+
+
+LATER = AFTER_ALL + dt.timedelta(days=1)
+
+
+@time_machine.travel(LATER, tick=False)
+def test_a_sync_moving_or_deleting_a_rating_out_of_a_window_asks_with_its_old_moment(
+    judged, api, enqueued, django_capture_on_commit_callbacks
+):
+    """The stored moment (read under the lock) is what the judgement read: a batch
+    that only sends moments outside every window still asks for it."""
+    patient, _ = judged
+    moved, gone = (
+        SymptomEntry.objects.create(
+            patient=patient, recorded_at=moment, posture="standing", headache=8
+        )
+        for moment in (IN_WINDOW, PATCH_AT - dt.timedelta(days=5))
+    )
+    body = {
+        "entries": [
+            {
+                "id": str(moved.uuid),
+                "recorded_at": AFTER_ALL.isoformat(),
+                "posture": "standing",
+                "headache": 8,
+            }
+        ],
+        "deleted": [{"type": "entry", "id": str(gone.uuid)}],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(patient.user).post("/api/v1/sync/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert [i["status"] for i in response.json()["entries"]] == ["updated"]
+    assert pending(patient) == (LATER, PATCH_AT - dt.timedelta(days=5), IN_WINDOW)
+    assert enqueued == [str(patient.pk)]
