@@ -83,24 +83,47 @@ IN_FLIGHT: list[asyncio.Semaphore] = []
 # --- Child processes -------------------------------------------------------------
 
 
-class Gunicorn(GunicornServer):
-    """The harness's gunicorn child with a worker class, threads and port of choice."""
+GUNICORN_CONF = REPO_ROOT / "config" / "gunicorn.conf.py"
 
-    def __init__(self, env, *, workers: int, worker_class: str, threads: int, port: int) -> None:
-        super().__init__(env, workers=workers)
-        self.worker_class, self.threads = worker_class, threads
+
+def gunicorn_settings(args: argparse.Namespace) -> dict:
+    """Production's gunicorn settings (config/gunicorn.conf.py, env-driven), with
+    this run's --workers / --worker-class / --threads / --keepalive over them."""
+    import runpy
+
+    conf = runpy.run_path(str(GUNICORN_CONF))
+    chosen = {
+        "workers": args.workers,
+        "worker_class": args.worker_class,
+        "threads": args.threads,
+        "keepalive": args.keepalive,
+    }
+    return {k: conf[k] if v is None else v for k, v in chosen.items()}
+
+
+class Gunicorn(GunicornServer):
+    """The harness's gunicorn child, started with production's config file."""
+
+    def __init__(self, env, *, settings: dict, port: int, root: Path) -> None:
+        super().__init__(env, workers=settings["workers"])
+        self.settings = settings
         if port:
             self.port = port
+        self.log.close()
+        self.log = open(root / "gunicorn.log", "w+b")  # noqa: SIM115 - kept with --keep
 
     def __enter__(self) -> Gunicorn:
         gunicorn = Path(sys.executable).parent / "gunicorn"
+        s = self.settings
         argv = [
             str(gunicorn),
+            f"--config={GUNICORN_CONF}",
             "config.wsgi:application",
             f"--bind={HOST}:{self.port}",
-            f"--workers={self.workers}",
-            f"--worker-class={self.worker_class}",
-            f"--threads={self.threads}",
+            f"--workers={s['workers']}",
+            f"--worker-class={s['worker_class']}",
+            f"--threads={s['threads']}",
+            f"--keep-alive={s['keepalive']}",
             f"--chdir={REPO_ROOT}",
             "--timeout=120",
         ]
@@ -347,7 +370,7 @@ async def send(
         async with asyncio.timeout(deadline):
             await gate.acquire()
     except TimeoutError:
-        return "no connection free within the deadline", f"{deadline:g} s"
+        return "no answer within the deadline", f"waited for a free connection {deadline:g} s"
     try:
         # httpx's own timeouts from here: cancelling a request mid-flight could
         # leave a fresh connection idle in its pool, and a sync gunicorn worker
@@ -356,7 +379,9 @@ async def send(
             req.method, req.url, content=req.body, headers=headers, params=params,
             timeout=max(0.1, give_up - loop.time()),
         )  # fmt: skip
-    except httpx.HTTPError as exc:
+    except httpx.TimeoutException as exc:  # connect, write or read: past the deadline
+        return "no answer within the deadline", f"{type(exc).__name__} after {deadline:g} s"
+    except httpx.HTTPError as exc:  # refused, reset, cut off: a fault, not load
         return type(exc).__name__, str(exc)[:200]
     finally:
         gate.release()
@@ -642,9 +667,13 @@ def parse_args() -> argparse.Namespace:
         "--redis-dbs", default="8,9", help="own Redis databases: broker,cache (flushed)"
     )
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    for flag, kind, what in (
+        ("--workers", int, "gunicorn workers"),
+        ("--worker-class", str, "gunicorn worker class (sync, gthread)"),
+        ("--threads", int, "gunicorn threads per worker"),
+        ("--keepalive", int, "gunicorn keep-alive seconds"),
+    ):
+        parser.add_argument(flag, type=kind, help=f"{what} (default: config/gunicorn.conf.py)")
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--no-worker", action="store_true", help="no Celery worker nor beat")
     parser.add_argument("--patients", type=int, default=200)
@@ -672,6 +701,7 @@ def parse_args() -> argparse.Namespace:
     if args.quick:
         args.duration, args.max_duration = 6.0, 5.0
     args.rates = [float(r) for r in args.rates.split(",") if r]
+    args.gunicorn = gunicorn_settings(args)
     args.redis_dbs = [int(d) for d in args.redis_dbs.split(",")]
     if len(args.redis_dbs) != 2 or {14, 15} & set(args.redis_dbs):
         parser.error("--redis-dbs: two numbers (broker,cache), never 14 or 15")
@@ -740,10 +770,7 @@ def run(args: argparse.Namespace, env: dict[str, str], root: Path, stack) -> Non
         f"{args.treatment_days_ago} days ago) in {time.monotonic() - t0:.1f} s",
         flush=True,
     )
-    web = Gunicorn(
-        env, workers=args.workers, worker_class=args.worker_class, threads=args.threads,
-        port=args.port,
-    )  # fmt: skip
+    web = Gunicorn(env, settings=args.gunicorn, port=args.port, root=root)
     stack.enter_context(web)
     worker = None
     if not args.no_worker:
@@ -753,14 +780,26 @@ def run(args: argparse.Namespace, env: dict[str, str], root: Path, stack) -> Non
         stack.callback(beat.stop)
     meters = Meters(args.db, worker, web, broker_db=args.redis_dbs[0])
     stack.callback(meters.close)
+    g = args.gunicorn
     print(
-        f"gunicorn {args.workers} x {args.worker_class}"
-        + (f" ({args.threads} threads)" if args.threads > 1 else "")
-        + f" on :{web.port}; celery worker "
+        f"gunicorn {g['workers']} x {g['worker_class']}"
+        + (f" ({g['threads']} threads)" if g["worker_class"] == "gthread" else "")
+        + f", keep-alive {g['keepalive']} s, on :{web.port}; celery worker "
         + ("none" if worker is None else f"concurrency {args.celery_concurrency}, and beat"),
         flush=True,
     )
     asyncio.run(drive(args, web, worker, meters, phones, bare_patient))
+    server_errors = [
+        line
+        for line in (root / "gunicorn.log").read_text(errors="replace").splitlines()
+        if "[ERROR]" in line or "[CRITICAL]" in line or "WORKER TIMEOUT" in line
+    ]
+    if server_errors:
+        print(
+            f"gunicorn logged {len(server_errors)} errors; the first:",
+            *server_errors[:8],
+            sep="\n  ",
+        )
 
 
 async def drive(args, web, worker, meters, phones, bare_patient) -> None:
@@ -768,7 +807,7 @@ async def drive(args, web, worker, meters, phones, bare_patient) -> None:
     IN_FLIGHT[:] = [asyncio.Semaphore(args.max_in_flight)]
     # Sync workers close every connection: keep none idle (an idle one would
     # hold a worker); others keep them alive as a phone's client would.
-    keep = 0 if args.worker_class == "sync" else args.max_in_flight
+    keep = 0 if args.gunicorn["worker_class"] == "sync" else args.max_in_flight
     limits = httpx.Limits(max_connections=args.max_in_flight, max_keepalive_connections=keep)
     timeout = httpx.Timeout(args.timeout)
     async with httpx.AsyncClient(
