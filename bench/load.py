@@ -98,7 +98,10 @@ def gunicorn_settings(args: argparse.Namespace) -> dict:
         "threads": args.threads,
         "keepalive": args.keepalive,
     }
-    return {k: conf[k] if v is None else v for k, v in chosen.items()}
+    settings = {k: conf[k] if v is None else v for k, v in chosen.items()}
+    if settings["worker_class"] == "sync" and args.threads is None:
+        settings["threads"] = 1  # more would make gunicorn run gthread instead
+    return settings
 
 
 class Gunicorn(GunicornServer):
