@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/load.py                 # the whole run, ~4-5 min
     .venv/bin/python bench/load.py --quick         # short steps, ~1.5 min
-    .venv/bin/python bench/load.py --worker-class gthread --threads 4 --rates 50,100
+    .venv/bin/python bench/load.py --worker-class sync --rates 50,100  # the former default
 
-Brings up, as child processes it stops at the end: gunicorn (2 sync workers by
-default), one Celery worker and beat, on the machine's PostgreSQL (its own
+Brings up, as child processes it stops at the end: gunicorn (production's
+config/gunicorn.conf.py by default: 2 gthread workers, 4 threads each), one
+Celery worker and beat, on the machine's PostgreSQL (its own
 database, `csf_load`) and Redis (its own databases: broker 8, cache 9). Enrols
 200 patients with 60 days of history and a blood patch 20 days ago (bulk
 inserts), then:
@@ -73,6 +74,7 @@ EVALUATION_TASKS = (
     "diary.tasks.evaluate_patient",
     "diary.tasks.evaluate_pending_patients",
     "diary.tasks.evaluate_patients",
+    "diary.tasks.evaluate_checkpoints",
 )
 MIX = (("entry", 70), ("pull", 15), ("month", 10), ("batch", 5))
 # Requests on the wire at most (--max-in-flight); later arrivals wait here, in

@@ -26,7 +26,7 @@ a no-response checkpoint due (`--checkpoint-total`, `--checkpoint-due`): the
 database gets cheap patients (a treatment and its follow-up row each, no
 entries; ~3 % waiting for a checkpoint later) up to the total, and the first
 1 % of the real diaries have their checkpoint made due. Timed: one run of
-`judge_due_checkpoints` (claim, then judge each claimed patient: what beat and
+`judge_due_checkpoints` (claim, then judge each claimed treatment: what beat and
 the workers do, here in one process), first raising those patients' flags
 again, then steady; and the claim alone with nothing due. Printed beside the
 full sweep's 100k projection. Goal: <= 30 s. The cheap rows are deleted after.

@@ -59,18 +59,19 @@ def evaluate_patients(patient_ids: list[str]) -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def judge_due_checkpoints() -> int:
     """Every minute, and when beat starts: claim the no-response checkpoints that are
-    due and hand their patients out, SWEEP_BATCH to a job. A job lost on the way is
-    claimed again when its lease runs out."""
-    ids = checkpoints_claim(now=timezone.now())
-    for start in range(0, len(ids), SWEEP_BATCH):
-        evaluate_checkpoints.delay(ids[start : start + SWEEP_BATCH])
-    return len(ids)
+    due and hand their treatments out, SWEEP_BATCH patients to a job. A job lost on
+    the way is claimed again when its lease runs out."""
+    due = [[patient_id, pks] for patient_id, pks in checkpoints_claim(now=timezone.now()).items()]
+    for start in range(0, len(due), SWEEP_BATCH):
+        evaluate_checkpoints.delay(due[start : start + SWEEP_BATCH])
+    return len(due)
 
 
 @shared_task(**IDEMPOTENT_DB_TASK)
-def evaluate_checkpoints(patient_ids: list[str]) -> int:
-    """Judge patients whose checkpoints were claimed (a chunk of the above)."""
-    return sum(len(result.raised) for result in checkpoints_judge(patient_ids=patient_ids))
+def evaluate_checkpoints(due: list[list]) -> int:
+    """Judge claimed treatments (a chunk of the above: [patient id, [treatment pks]])."""
+    results = checkpoints_judge(treatments={patient_id: pks for patient_id, pks in due})
+    return sum(len(result.raised) for result in results)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

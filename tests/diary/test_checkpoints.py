@@ -80,7 +80,7 @@ def test_nothing_is_claimed_before_it_is_due():
     patient, _ = no_response_story()
     patient_evaluate(patient_id=patient.pk, now=PATCH_AT + dt.timedelta(hours=30))
 
-    assert checkpoints_claim(now=DUE_72H - dt.timedelta(seconds=1)) == []
+    assert checkpoints_claim(now=DUE_72H - dt.timedelta(seconds=1)) == {}
 
 
 def test_a_due_checkpoint_is_judged_once_and_then_waits_for_nothing():
@@ -89,12 +89,29 @@ def test_a_due_checkpoint_is_judged_once_and_then_waits_for_nothing():
     assert not Flag.objects.exists()
 
     claimed = checkpoints_claim(now=DUE_72H)
-    [result] = checkpoints_judge(patient_ids=claimed, now=DUE_72H)
+    [result] = checkpoints_judge(treatments=claimed, now=DUE_72H)
 
-    assert claimed == [str(patient.pk)]
+    assert claimed == {str(patient.pk): [treatment.pk]}
     assert [flag.kind for flag in result.raised] == ["no_response"]
     assert due_at(treatment) is None
-    assert checkpoints_claim(now=DUE_72H + 2 * LEASE) == []
+    assert checkpoints_claim(now=DUE_72H + 2 * LEASE) == {}
+
+
+def test_only_the_due_treatments_are_judged():
+    patient, treatment = no_response_story()
+    earlier = TreatmentFactory(patient=patient, performed_at=PATCH_AT - dt.timedelta(days=200))
+    patient_evaluate(patient_id=patient.pk, now=PATCH_AT + dt.timedelta(hours=30))
+    # A mark on the earlier treatment's row, far from the due one's window: a
+    # judgement of every treatment would write it back.
+    TreatmentFollowUp.objects.filter(treatment=earlier).update(upright_entries_7d=99)
+
+    claimed = checkpoints_claim(now=DUE_72H)
+    checkpoints_judge(treatments=claimed, now=DUE_72H)
+
+    assert claimed == {str(patient.pk): [treatment.pk]}
+    assert Flag.objects.get().treatment_id == treatment.pk
+    assert due_at(treatment) is None
+    assert TreatmentFollowUp.objects.get(treatment=earlier).upright_entries_7d == 99
 
 
 def test_the_task_claims_and_judges_what_is_due():
@@ -114,22 +131,22 @@ def test_a_deleted_treatment_is_not_claimed_and_stops_waiting():
     treatment.deleted_at = PATCH_AT + dt.timedelta(hours=40)
     treatment.save()
 
-    assert checkpoints_claim(now=DUE_72H) == []
+    assert checkpoints_claim(now=DUE_72H) == {}
     assert due_at(treatment) is None
 
 
 def test_a_claim_whose_worker_died_is_claimed_again_after_its_lease():
     patient, treatment = no_response_story()
     patient_evaluate(patient_id=patient.pk, now=PATCH_AT + dt.timedelta(hours=30))
-    assert checkpoints_claim(now=DUE_72H) == [str(patient.pk)]
+    assert checkpoints_claim(now=DUE_72H) == {str(patient.pk): [treatment.pk]}
     # ... and the worker that was to judge it is killed: nothing is judged.
 
-    assert checkpoints_claim(now=DUE_72H + dt.timedelta(minutes=1)) == []
-    assert checkpoints_claim(now=DUE_72H + LEASE - dt.timedelta(seconds=1)) == []
+    assert checkpoints_claim(now=DUE_72H + dt.timedelta(minutes=1)) == {}
+    assert checkpoints_claim(now=DUE_72H + LEASE - dt.timedelta(seconds=1)) == {}
     again = checkpoints_claim(now=DUE_72H + LEASE)
-    checkpoints_judge(patient_ids=again, now=DUE_72H + LEASE)
+    checkpoints_judge(treatments=again, now=DUE_72H + LEASE)
 
-    assert again == [str(patient.pk)]
+    assert again == {str(patient.pk): [treatment.pk]}
     assert Flag.objects.get().kind == "no_response"
     assert due_at(treatment) is None
 
@@ -139,10 +156,11 @@ def test_a_claim_whose_worker_died_is_claimed_again_after_its_lease():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_beats_judge_each_due_checkpoint_once(postgres_only):
-    patients = [no_response_story()[0] for _ in range(12)]
+    stories = [no_response_story() for _ in range(12)]
+    patients = [patient for patient, _ in stories]
     for patient in patients:
         patient_evaluate(patient_id=patient.pk, now=PATCH_AT + dt.timedelta(hours=30))
-    judged: list[str] = []
+    judged: list[tuple[str, int]] = []
     notified: list[str] = []
     lock = threading.Lock()
 
@@ -153,9 +171,9 @@ def test_two_beats_judge_each_due_checkpoint_once(postgres_only):
     def beat():
         # One beat run: claim small slices until nothing is due, judging each at once.
         while claimed := checkpoints_claim(now=DUE_72H, limit=2):
-            checkpoints_judge(patient_ids=claimed, now=DUE_72H)
+            checkpoints_judge(treatments=claimed, now=DUE_72H)
             with lock:
-                judged.extend(claimed)
+                judged.extend((p, pk) for p, pks in claimed.items() for pk in pks)
 
     flag_raised.connect(on_flag, weak=False)
     try:
@@ -163,7 +181,8 @@ def test_two_beats_judge_each_due_checkpoint_once(postgres_only):
     finally:
         flag_raised.disconnect(on_flag)
 
-    assert sorted(judged) == sorted(str(p.pk) for p in patients)  # each once, none missed
+    # Each once, none missed.
+    assert sorted(judged) == sorted((str(p.pk), t.pk) for p, t in stories)
     flags = list(Flag.objects.values_list("patient_id", "kind"))
     assert sorted(flags) == sorted((p.pk, "no_response") for p in patients)
     assert len(notified) == len(patients) == len(set(notified))
