@@ -70,7 +70,7 @@ def judge_due_checkpoints() -> int:
 @shared_task(**IDEMPOTENT_DB_TASK)
 def evaluate_checkpoints(due: list[list]) -> int:
     """Judge claimed treatments (a chunk of the above: [patient id, [treatment pks]])."""
-    results = checkpoints_judge(treatments={patient_id: pks for patient_id, pks in due})
+    results = checkpoints_judge(treatments=dict(due))
     return sum(len(result.raised) for result in results)
 
 
