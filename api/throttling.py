@@ -5,19 +5,25 @@ DRF's own rate throttles keep a list of timestamps per key and read it, then
 write it back: a GET and a SET each, per throttle, and a pickled list of up to
 a rate's worth of times. Here each limit is a counter per window (`INCR`), and
 the user's general and write limits are counted by one throttle in one
-pipeline. A fixed window lets at most twice the rate through across a window's
-edge: enough for a ceiling on abuse, which is all these are.
+script call, which also gives each new counter its expiry. A fixed window
+lets at most twice the rate through across a window's edge: enough for a
+ceiling on abuse, which is all these are.
 
 When the cache cannot be reached, a request is let through with a logged
 warning instead of every endpoint answering 500 (issue 15): logins stay
 protected by the lockout, whose counts are kept in PostgreSQL.
 """
 
+import functools
 import logging
+import re
 
 import redis
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.module_loading import import_string
+from redis.commands.core import Script
 from rest_framework import throttling
 from rest_framework.permissions import SAFE_METHODS
 
@@ -30,11 +36,9 @@ def count_in_windows(windows: list[tuple[str, int]]) -> list[int]:
     if isinstance(cache, RedisCache):
         # One round trip for all; the counters are raw Redis integers.
         keys = [cache.make_and_validate_key(key) for key, _ in windows]
-        pipe = _client(cache, keys[0]).pipeline(transaction=False)
-        for key, (_, seconds) in zip(keys, windows, strict=True):
-            pipe.set(key, 0, ex=seconds, nx=True)
-            pipe.incr(key)
-        return pipe.execute()[1::2]
+        config = settings.CACHES["default"]
+        counter = _counter(_write_server(config["LOCATION"]), _frozen(config.get("OPTIONS", {})))
+        return counter(keys=keys, args=[seconds for _, seconds in windows])
     counts = []
     for key, seconds in windows:  # another cache (locmem in development and tests)
         cache.add(key, 0, seconds)
@@ -46,13 +50,48 @@ def count_in_windows(windows: list[tuple[str, int]]) -> list[int]:
     return counts
 
 
-def _client(cache: RedisCache, key: str) -> redis.Redis:
-    # Django builds a redis.Redis per call, which costs more than the round
-    # trip; one a backend (a thread) on the same connection pool does not.
-    client = getattr(cache, "_throttle_client", None)
-    if client is None:
-        client = cache._throttle_client = cache._cache.get_client(key, write=True)
-    return client
+# Counting and expiring in one atomic step: a counter never lives without a TTL
+# (separate SET NX and INCR could recreate a key that expired between them, without one).
+_COUNT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    if redis.call('TTL', key) == -1 then
+        redis.call('EXPIRE', key, ARGV[i])
+    end
+end
+return counts
+"""
+
+
+@functools.cache
+def _counter(server: str, options: tuple) -> Script:
+    """The counting script on one client a process (a configuration), as the cache connects.
+
+    Built as Django's RedisCacheClient builds its write pool (same URL, same
+    OPTIONS: timeouts above all), but once: Django makes a redis.Redis per call.
+    """
+    options = dict(options)
+    options.pop("serializer", None)  # the counters are plain integers
+    pool_class = _imported(options.pop("pool_class", None)) or redis.ConnectionPool
+    options["parser_class"] = (
+        _imported(options.pop("parser_class", None)) or redis.connection.DefaultParser
+    )
+    client = redis.Redis(connection_pool=pool_class.from_url(server, **options))
+    return client.register_script(_COUNT)
+
+
+def _write_server(location: str | list[str]) -> str:
+    servers = re.split("[;,]", location) if isinstance(location, str) else location
+    return servers[0]  # Django writes to the first
+
+
+def _frozen(options: dict) -> tuple:
+    return tuple(sorted(options.items()))
+
+
+def _imported(dotted_or_class):
+    return import_string(dotted_or_class) if isinstance(dotted_or_class, str) else dotted_or_class
 
 
 class WindowThrottle(throttling.SimpleRateThrottle):

@@ -9,6 +9,8 @@ from diary.models import (
     Treatment,
     TreatmentFollowUp,
 )
+from diary.services.changes import judgements_ask_everything
+from diary.services.thresholds import clinic_thresholds_delete, clinic_thresholds_save
 
 
 @admin.register(Patient)
@@ -26,6 +28,9 @@ class PatientAdmin(admin.ModelAdmin):
         # move under the diary lock and must not be written back from this copy.
         columns = {f.name for f in obj._meta.concrete_fields}
         obj.save(update_fields=[name for name in form.changed_data if name in columns])
+        if {"clinic", "timezone"} & set(form.changed_data):
+            # Other thresholds, other local days: every treatment may judge differently.
+            judgements_ask_everything(Patient.objects.filter(pk=obj.pk))
 
 
 class DiaryRecordAdmin(ReadOnlyAdmin):
@@ -72,3 +77,13 @@ class ClinicThresholdsAdmin(admin.ModelAdmin):
     """Overrides of the DOMAIN.md thresholds, e.g. {"relapse_min_score": 5}; validated on save."""
 
     list_display = ("clinic", "overrides")
+
+    # Every path that changes the overrides asks for the clinic's patients to be judged.
+    def save_model(self, request, obj, form, change):
+        clinic_thresholds_save(thresholds=obj)
+
+    def delete_model(self, request, obj):
+        clinic_thresholds_delete(clinic_ids=[obj.clinic_id])
+
+    def delete_queryset(self, request, queryset):
+        clinic_thresholds_delete(clinic_ids=queryset.values_list("clinic_id", flat=True))

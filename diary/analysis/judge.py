@@ -218,10 +218,7 @@ def assess_treatments(
     courses: list[TreatmentCourse] = []
     for treatment in events:
         start = treatment.performed_at
-        # The window closes at the next treatment *strictly* later: two records of one
-        # procedure at the same instant are judged alike rather than one getting no window.
-        later = [t.performed_at for t in events if t.performed_at > start]
-        end = min([*later, start + timedelta(days=thresholds.window_days)])
+        end = window_end(start, (t.performed_at for t in events), thresholds)
         follow_up = _FollowUp(
             treatment=treatment,
             start=start,
@@ -256,6 +253,19 @@ def assess_treatments(
     return courses
 
 
+def window_end(start: datetime, starts: Iterable[datetime], thresholds: Thresholds) -> datetime:
+    """A follow-up's end: the next treatment *strictly* later (two records of one
+    procedure at the same instant are judged alike rather than one getting no
+    window), or `window_days` after it. diary.analysis.reach reads the same."""
+    return min([*(s for s in starts if s > start), start + timedelta(days=thresholds.window_days)])
+
+
+def followed_until(start: datetime, end: datetime, last_upright: datetime | None) -> datetime:
+    """Where a follow-up is censored: its end, or the patient's last upright rating
+    if earlier (never before the treatment)."""
+    return max(start, min(end, last_upright or start))
+
+
 def _course(
     f: _FollowUp,
     relapse: Judgement | None,
@@ -273,8 +283,6 @@ def _course(
     elif early is not None:
         improved_on, counted = early[0], logged
     improved_at = max((r.recorded_at for r in counted if f.day(r) == improved_on), default=None)
-    # Censored at the end of the window or the patient's last upright entry, if earlier.
-    last_upright = upright_times[-1] if upright_times else f.start
     return TreatmentCourse(
         treatment_id=f.treatment.id,
         baseline=f.baseline.value,
@@ -286,7 +294,7 @@ def _course(
         improved_by_72h=early is not None,
         improved_within_7d=improved_on is not None,
         relapse_proven_at=relapse.proven_at if relapse else None,
-        followed_until=max(f.start, min(f.end, last_upright)),
+        followed_until=followed_until(f.start, f.end, upright_times[-1] if upright_times else None),
         improvement_window_end=f.improvement_window_end,
         next_checkpoint_at=_next_checkpoint(f, as_of),
         judgements=tuple(judgements),

@@ -12,8 +12,8 @@ A treatment's judgement reads:
 - the holding days and baselines of earlier treatments whose window reaches its
   look-back (second edition: those days are left out, or their baseline taken);
 - the patient's last upright rating, where its follow-up is censored
-  (`followed_until`): the one figure a rating far from the window can move,
-  computed here from that rating alone (`followed_until`).
+  (`judge.followed_until`): the one figure a rating far from the window can
+  move, so a partial judgement computes it from that rating alone.
 A treatment written (created, moved, deleted) changes the window of the one
 before it and the look-back of those after it: its writer marks its moment and
 the window after it (see diary.services.changes).
@@ -23,6 +23,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .judge import window_end
 from .records import TreatmentEvent
 from .thresholds import Thresholds
 
@@ -46,16 +47,10 @@ class Scope:
 def follow_up_ends(
     treatments: Iterable[TreatmentEvent], thresholds: Thresholds
 ) -> dict[str, datetime]:
-    """Each treatment's window end: the next treatment *strictly* later, or
-    `window_days` (as `assess_treatments`)."""
-    events = sorted(treatments, key=lambda t: (t.performed_at, t.id))
-    window = timedelta(days=thresholds.window_days)
-    ends = {}
-    for i, t in enumerate(events):
-        later = next((u.performed_at for u in events[i:] if u.performed_at > t.performed_at), None)
-        limit = t.performed_at + window
-        ends[t.id] = limit if later is None else min(later, limit)
-    return ends
+    """Each treatment's window end, as `assess_treatments` has it (`judge.window_end`)."""
+    treatments = list(treatments)
+    starts = [t.performed_at for t in treatments]
+    return {t.id: window_end(t.performed_at, starts, thresholds) for t in treatments}
 
 
 def judged_span(
@@ -69,13 +64,6 @@ def judged_span(
         min(starts) - timedelta(days=thresholds.baseline_fallback_days),
         max(starts) + timedelta(days=thresholds.window_days),
     )
-
-
-def followed_until(start: datetime, end: datetime, last_upright: datetime | None) -> datetime:
-    """Where a follow-up is censored: its end, or the patient's last upright rating
-    if earlier (never before the treatment). `last_upright` is the last one the
-    judgement reads, before `judged_span`'s end."""
-    return max(start, min(end, last_upright or start))
 
 
 def judgement_scope(

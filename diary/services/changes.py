@@ -33,6 +33,8 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.db import connections, router, transaction
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.broker import enqueue
@@ -113,6 +115,26 @@ def judgement_ask(
     """Ask for a judgement of moments learned only under the lock `diary_change_begin`
     took (the stored moment of a record changed since the caller read it)."""
     _begin(patient_id, moments, treatments, False, batch_digest=None)
+
+
+def judgements_ask_everything(patients: QuerySet[Patient]) -> int:
+    """Ask for every treatment of these patients to be judged again, in one UPDATE:
+    what the judgement reads changed for all of them (their clinic's thresholds,
+    their clinic). Their judged span is cleared, so until the judgement stores
+    the new one every rating written asks; the mark (an older one kept) is handed
+    out by the outbox's re-dispatch within minutes. Returns how many were asked.
+
+    Locks the rows in pk order first, as a batch judgement does, so the two never
+    wait on each other crosswise. Call it inside the transaction of the change."""
+    with transaction.atomic():
+        list(patients.select_for_update().order_by("pk").values_list("pk", flat=True))
+        return patients.order_by().update(
+            judged_from=None,
+            judged_until=None,
+            evaluation_requested_at=Coalesce(F("evaluation_requested_at"), timezone.now()),
+            evaluation_moments_from=EVERYTHING[0],
+            evaluation_moments_until=EVERYTHING[1],
+        )
 
 
 def _range(moments, treatments, everything) -> tuple[dt.datetime, dt.datetime] | None:

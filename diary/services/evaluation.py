@@ -32,13 +32,8 @@ from diary.analysis import (
     local_day,
 )
 from diary.analysis.context import WINDOW_DAYS, Answer, flag_context
-from diary.analysis.reach import (
-    Scope,
-    follow_up_ends,
-    followed_until,
-    judged_span,
-    judgement_scope,
-)
+from diary.analysis.judge import followed_until
+from diary.analysis.reach import Scope, follow_up_ends, judged_span, judgement_scope
 from diary.analysis.records import UPRIGHT_POSTURES
 from diary.models import (
     ClinicThresholds,
@@ -183,7 +178,10 @@ def _load_ratings(diaries: dict[uuid.UUID, _Diary], partial: set[uuid.UUID], thr
     for patient_id in partial:
         span = judged_span(diaries[patient_id].treatments, thresholds[patient_id])
         if span is not None:
-            lasts |= Q(patient_id=patient_id, recorded_at__lt=span[1])
+            # An upright rating before the span is before every treatment: where it
+            # censors a follow-up (judge.followed_until) is the treatment's start,
+            # as with none, so the full judgement's reading of the span is enough.
+            lasts |= Q(patient_id=patient_id, recorded_at__gte=span[0], recorded_at__lt=span[1])
     if lasts:
         for patient_id, last in (
             SymptomEntry.objects.live()
@@ -431,7 +429,7 @@ def _changed_follow_ups(
     now: dt.datetime,
 ) -> list[TreatmentFollowUp]:
     """Each treatment's follow-up row, where it differs from the stored one (or is new):
-    the hourly sweep rewrites nothing that did not change."""
+    the daily sweep rewrites nothing that did not change."""
     rows = []
     for course in courses:
         pk = treatment_pks[uuid.UUID(course.treatment_id)]

@@ -2,13 +2,17 @@
 in one round trip, still limiting, and failing open when Redis is away."""
 
 import logging
+import socket
+import threading
 import uuid
 
 import pytest
+import redis
 import time_machine
+from django.core.cache import caches
 from redis.connection import AbstractConnection
 
-from api.throttling import UserRateThrottle
+from api.throttling import UserRateThrottle, count_in_windows
 from tests.resilience.servers import RedisServer
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +105,48 @@ def test_with_redis_down_writes_go_through(cast, api, redis_cache, low_rates, ca
 
     assert statuses == [201] * 4  # no limit without counters, and no 500
     assert "UserRateThrottle let a request through" in caplog.text
+
+
+def test_every_counter_lives_with_an_expiry(redis_cache):
+    raw = redis.Redis.from_url(redis_cache.url)
+    fresh, stale = (caches["default"].make_and_validate_key(k) for k in ("t:fresh", "t:stale"))
+    # A counter without expiry, as counting in two steps (SET NX, then INCR) left
+    # one when the key expired between them: it would stay for ever.
+    raw.set(stale, 5)
+
+    assert count_in_windows([("t:fresh", 60), ("t:stale", 60)]) == [1, 6]
+    assert count_in_windows([("t:fresh", 60)]) == [2]
+
+    assert 0 < raw.ttl(fresh) <= 60
+    assert 0 < raw.ttl(stale) <= 60
+
+
+def test_counting_uses_the_caches_own_timeouts(settings):
+    # A server that takes the connection and never answers: the count gives up
+    # after the cache's socket timeout, not redis-py's own (5 s).
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        saved = settings.CACHES
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{port}/0",
+                "OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1},
+            }
+        }
+        outcome = []
+
+        def count():
+            try:
+                count_in_windows([("t:silent", 60)])
+            except redis.RedisError as error:  # what the throttles let through on
+                outcome.append(error)
+
+        counting = threading.Thread(target=count, daemon=True)
+        counting.start()
+        counting.join(timeout=2.5)  # a wide margin, under half the 5 s
+        settings.CACHES = saved  # before the shared teardown clears "the" cache
+        assert not counting.is_alive()
+    assert isinstance(outcome[0], redis.TimeoutError)
