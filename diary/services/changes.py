@@ -215,10 +215,16 @@ def _statements(connection) -> tuple[str, str, str]:
         f"{judged_from} IS NULL OR ({judged_from} <= %s AND {judged_until} > %s) "
         f"FROM {table} WHERE {pk} = %s{for_update}"
     )
+    # A mark without moments is a request of the previous release ("judge every
+    # treatment", see evaluation): a write of this one keeps it so rather than
+    # narrowing it to its own moments (old web workers still write during a deploy).
+    older = f"{requested} IS NOT NULL AND {pending_from} IS NULL"
     ask = (
         f"{requested} = COALESCE(%s, {requested}), "
-        f"{pending_from} = COALESCE({least}({pending_from}, %s), %s, {pending_from}), "
-        f"{pending_until} = COALESCE({greatest}({pending_until}, %s), %s, {pending_until}) "
+        f"{pending_from} = CASE WHEN {older} THEN NULL "
+        f"ELSE COALESCE({least}({pending_from}, %s), %s, {pending_from}) END, "
+        f"{pending_until} = CASE WHEN {older} THEN NULL "
+        f"ELSE COALESCE({greatest}({pending_until}, %s), %s, {pending_until}) END "
         f"WHERE {pk} = %s"
     )
     bump = f"UPDATE {table} SET {version} = %s, {digest} = %s, {ask}"  # noqa: S608

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from diary import tasks
-from diary.models import DayLog, Impression, Patient, SymptomEntry, Treatment
+from diary.models import DayLog, Impression, Patient, SymptomEntry, Treatment, TreatmentFollowUp
 from diary.services.evaluation import patient_evaluate
 from diary.services.records import record_create, record_delete, record_update
 
@@ -230,3 +230,29 @@ def test_a_sync_moving_or_deleting_a_rating_out_of_a_window_asks_with_its_old_mo
     assert [i["status"] for i in response.json()["entries"]] == ["updated"]
     assert pending(patient) == (LATER, PATCH_AT - dt.timedelta(days=5), IN_WINDOW)
     assert enqueued == [str(patient.pk)]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_request_of_the_previous_release_is_not_narrowed_by_a_write(
+    judged, enqueued, django_capture_on_commit_callbacks
+):
+    """A mark without moments (a web worker of the previous release, still writing
+    during a deploy) asks for every treatment; a write of this release keeps it so."""
+    patient, _ = judged
+    old, _ = record_create(  # a treatment whose window no moment below reaches
+        model=Treatment,
+        patient=patient,
+        values={"performed_at": PATCH_AT - dt.timedelta(days=300), "kind": "epidural_blood_patch"},
+    )
+    patient_evaluate(patient_id=patient.pk, now=NOW)
+    TreatmentFollowUp.objects.filter(treatment=old).delete()
+    marked_at = NOW - dt.timedelta(minutes=1)
+    Patient.objects.filter(pk=patient.pk).update(evaluation_requested_at=marked_at)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        entry(patient, IN_WINDOW)
+    assert pending(patient) == (marked_at, None, None)
+
+    patient_evaluate(patient_id=patient.pk, now=NOW, only_pending=True)
+    assert pending(patient) == NOTHING
+    assert TreatmentFollowUp.objects.filter(treatment=old).exists()  # every treatment judged
