@@ -35,73 +35,38 @@ BASE_VERSION_HELP = (
 )
 
 
-class SyncEntrySerializer(EntrySerializer):
-    """An entry in a sync batch (for the schema: the view reads items itself)."""
-
-    base_version = serializers.IntegerField(
-        min_value=0, required=False, write_only=True, help_text=BASE_VERSION_HELP
+def _in_a_batch(serializer: type[serializers.ModelSerializer], what: str):
+    """`serializer` plus `base_version`: how an item of a sync batch reads (for the
+    schema: the view reads items itself). Named Sync<Kind>Serializer in the schema."""
+    name = "Sync" + serializer.__name__
+    meta = type("Meta", (serializer.Meta,), {"fields": [*serializer.Meta.fields, "base_version"]})
+    return type(
+        name,
+        (serializer,),
+        {
+            "__doc__": f"{what} in a sync batch (for the schema: the view reads items itself).",
+            "__module__": __name__,
+            "__qualname__": name,
+            "base_version": serializers.IntegerField(
+                min_value=0, required=False, write_only=True, help_text=BASE_VERSION_HELP
+            ),
+            "Meta": meta,
+        },
     )
 
-    class Meta(EntrySerializer.Meta):
-        fields = [*EntrySerializer.Meta.fields, "base_version"]
+
+SyncEntrySerializer = _in_a_batch(EntrySerializer, "An entry")
+SyncTreatmentSerializer = _in_a_batch(TreatmentSerializer, "A treatment")
+SyncDayLogSerializer = _in_a_batch(DayLogSerializer, "A day log")
+SyncImpressionSerializer = _in_a_batch(ImpressionSerializer, "A PGIC answer")
 
 
-class SyncTreatmentSerializer(TreatmentSerializer):
-    """A treatment in a sync batch (for the schema: the view reads items itself)."""
-
-    base_version = serializers.IntegerField(
-        min_value=0, required=False, write_only=True, help_text=BASE_VERSION_HELP
+def _section(items) -> SyncSectionField:
+    """A section of the batch, its items typed as `items` in the schema."""
+    field_class = extend_schema_field(items(many=True))(
+        type("Section", (SyncSectionField,), {"__module__": __name__})
     )
-
-    class Meta(TreatmentSerializer.Meta):
-        fields = [*TreatmentSerializer.Meta.fields, "base_version"]
-
-
-@extend_schema_field(SyncEntrySerializer(many=True))
-class EntrySection(SyncSectionField):
-    pass
-
-
-@extend_schema_field(SyncTreatmentSerializer(many=True))
-class PatchSection(SyncSectionField):
-    pass
-
-
-class SyncDayLogSerializer(DayLogSerializer):
-    """A day log in a sync batch (for the schema: the view reads items itself)."""
-
-    base_version = serializers.IntegerField(
-        min_value=0, required=False, write_only=True, help_text=BASE_VERSION_HELP
-    )
-
-    class Meta(DayLogSerializer.Meta):
-        fields = [*DayLogSerializer.Meta.fields, "base_version"]
-
-
-class SyncImpressionSerializer(ImpressionSerializer):
-    """A PGIC answer in a sync batch (for the schema: the view reads items itself)."""
-
-    base_version = serializers.IntegerField(
-        min_value=0, required=False, write_only=True, help_text=BASE_VERSION_HELP
-    )
-
-    class Meta(ImpressionSerializer.Meta):
-        fields = [*ImpressionSerializer.Meta.fields, "base_version"]
-
-
-@extend_schema_field(SyncDayLogSerializer(many=True))
-class DayLogSection(SyncSectionField):
-    pass
-
-
-@extend_schema_field(SyncImpressionSerializer(many=True))
-class ImpressionSection(SyncSectionField):
-    pass
-
-
-@extend_schema_field(DeletionSerializer(many=True))
-class DeletionSection(SyncSectionField):
-    pass
+    return field_class(required=False, default=list)
 
 
 class SyncBatchSerializer(serializers.Serializer):
@@ -109,11 +74,11 @@ class SyncBatchSerializer(serializers.Serializer):
     own, so one bad item is reported in its result without rejecting the rest.
     Send every item with its `id`, so a resent batch is answered `unchanged`."""
 
-    entries = EntrySection(required=False, default=list)
-    patches = PatchSection(required=False, default=list)
-    day_logs = DayLogSection(required=False, default=list)
-    impressions = ImpressionSection(required=False, default=list)
-    deleted = DeletionSection(required=False, default=list)
+    entries = _section(SyncEntrySerializer)
+    patches = _section(SyncTreatmentSerializer)
+    day_logs = _section(SyncDayLogSerializer)
+    impressions = _section(SyncImpressionSerializer)
+    deleted = _section(DeletionSerializer)
 
     def validate(self, attrs):
         total = sum(len(attrs[k]) for k in SECTIONS)
